@@ -1,0 +1,141 @@
+"""The ``paperbot`` command line: one click group, a verb per pipeline stage, JSON or tables out.
+
+Start-up stays light (no torch, no scikit-learn, no SQLAlchemy at import): every command imports what it
+needs inside its body. A ``BotError`` anywhere becomes one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bot import __version__
+from bot.errors import BotError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.config import Settings
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class SecretFilter(logging.Filter):
+    """Replaces secret values (the GitHub token) in every log record with ``***``."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, None
+        return True
+
+
+def mask(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass
+class App:
+    """What every command gets: the flags of the group, settings and engine loaded on first use."""
+
+    config_path: str | None = None
+    database_url: str | None = None
+    verbose: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from bot.config import load_settings
+
+            self._settings = load_settings(self.config_path,
+                                           overrides={"database_url": self.database_url})
+            self._install_log_filter()
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from db.session import open_database
+
+            self._engine = open_database(self.settings.database_url)
+        return self._engine
+
+    def secrets(self) -> list[str]:
+        token = self._settings.github.token if self._settings else None
+        return [token] if token else []
+
+    def _install_log_filter(self) -> None:
+        secret_filter = SecretFilter(self.secrets())
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(secret_filter)
+
+
+class BotGroup(click.Group):
+    """Turns expected failures into one clear line (never a traceback, never a secret)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BotError as exc:
+            app = ctx.find_object(App)
+            secrets = app.secrets() if app else []
+            raise click.ClickException(mask(str(exc), secrets)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; nothing half-written was kept") from None
+
+
+@click.group(cls=BotGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="paperbot")
+@click.option("--config", "config_path", metavar="PATH",
+              help="Settings file (default: ./paperbot.toml if present).")
+@click.option("--db", "database_url", metavar="URL", envvar=None,
+              help="Database URL; overrides PAPERBOT_DB_URL and the settings file.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, database_url: str | None, verbose: int) -> None:
+    """Keep an awesome list of papers current: fetch arXiv, classify, propose one pull request.
+
+    \b
+    Example:
+        paperbot run                  # dry run: fetch, classify, write the proposed README
+        paperbot search "token merging" --label pruning
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = App(config_path=config_path, database_url=database_url, verbose=verbose)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _register() -> None:
+    from bot import cli_db, cli_pipeline
+
+    for module in (cli_db, cli_pipeline):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+    try:
+        from bot import cli_query
+    except ImportError:  # pragma: no cover - while the query commands are being built
+        return
+    for command in cli_query.COMMANDS:
+        cli.add_command(command)
+
+
+def main() -> None:
+    _register()
+    cli(prog_name="paperbot")

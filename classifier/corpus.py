@@ -1,0 +1,143 @@
+"""Labelled papers: the shipped training corpus and any labelled JSONL file.
+
+Runs whenever the classifier is trained or evaluated. Reads ``classifier/data/train.jsonl`` (a copy of the
+project's labelled training data) or a file the user names; writes nothing. A bad row (invalid JSON, no
+title, unknown label) is reported with its 1-based line number and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ClassifierError
+from classifier.embed import paper_text
+from classifier.labels import Label
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TRAINING_FILE = DATA_DIR / "train.jsonl"
+
+# How far each label source is trusted (data/README.md): papers read against the rubric are the reference;
+# list entries are filed loosely by some lists; keyword negatives were never checked one by one. The
+# maintainers' own list and decisions (supplied by the database layer) use MAINTAINER_WEIGHT.
+SOURCE_WEIGHTS: dict[str, float] = {
+    "annotated": 1.0,
+    "awesome-list": 1.0,
+    "keyword-negative": 0.5,
+}
+DEFAULT_WEIGHT = 1.0
+MAINTAINER_WEIGHT = 2.0
+
+
+@dataclass(frozen=True)
+class LabelledPaper:
+    """One paper with the label it should get."""
+
+    arxiv_id: str | None
+    title: str
+    abstract: str | None
+    label: Label
+    source: str = "annotated"
+    weight: float = DEFAULT_WEIGHT
+    secondary: Label | None = None
+
+    @property
+    def text(self) -> str:
+        return paper_text(self.title, self.abstract)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row that could not be read, by 1-based line number."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def _optional_str(row: dict[str, Any], key: str) -> str | None:
+    value = row.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key!r} must be a string or null")
+    return value.strip() or None
+
+
+def _label(value: Any, key: str) -> Label:
+    try:
+        return Label(value)
+    except ValueError:
+        allowed = ", ".join(label.value for label in Label)
+        raise ValueError(f"unknown {key} {value!r} (expected one of {allowed})") from None
+
+
+def parse_row(row: Any) -> LabelledPaper:
+    """One JSON object -> LabelledPaper; ValueError says what is wrong with it."""
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    title = _optional_str(row, "title")
+    if not title:
+        raise ValueError("no title")
+    if "label" not in row:
+        raise ValueError("no label")
+    label = _label(row["label"], "label")
+    secondary = row.get("secondary")
+    source = _optional_str(row, "label_source") or "annotated"
+    weight = row.get("weight", SOURCE_WEIGHTS.get(source, DEFAULT_WEIGHT))
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
+        raise ValueError(f"weight must be a positive number, not {weight!r}")
+    return LabelledPaper(
+        arxiv_id=_optional_str(row, "arxiv_id"),
+        title=title,
+        abstract=_optional_str(row, "abstract"),
+        label=label,
+        source=source,
+        weight=float(weight),
+        secondary=_label(secondary, "secondary") if secondary else None,
+    )
+
+
+def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
+    """``(line_number, parsed_or_error)`` for each non-blank line; JSON errors come back as ValueError."""
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise ClassifierError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
+
+
+def load_jsonl(path: Path | str) -> tuple[list[LabelledPaper], list[RowError]]:
+    """All readable labelled rows of ``path`` and the errors of the others."""
+    papers: list[LabelledPaper] = []
+    errors: list[RowError] = []
+    for number, row in iter_jsonl(path):
+        try:
+            if isinstance(row, ValueError):
+                raise row
+            papers.append(parse_row(row))
+        except ValueError as exc:
+            errors.append(RowError(number, str(exc)))
+    return papers, errors
+
+
+def training_corpus() -> list[LabelledPaper]:
+    """The labelled corpus shipped with the package (rows that cannot be read are a packaging bug)."""
+    papers, errors = load_jsonl(TRAINING_FILE)
+    if errors:
+        raise ClassifierError(f"{TRAINING_FILE}: {len(errors)} unreadable rows, first {errors[0]}")
+    if not papers:
+        raise ClassifierError(f"{TRAINING_FILE} holds no labelled papers")
+    return papers

@@ -1,0 +1,185 @@
+"""Measure classifiers against labelled papers and render the figures.
+
+Runs for ``paperbot evaluate`` and ``paperbot train``. Pure: takes true and predicted labels (or labelled
+papers with their vectors) and returns ``Metrics``; the text and JSON renderers return strings/dicts and
+print nothing. Figures: relevance precision/recall/F1 (relevant = any label but ``irrelevant``), section
+accuracy (over papers that are relevant and predicted relevant), macro-F1 over the five labels, per-label
+P/R/F1 and the 5x5 confusion matrix (rows true, columns predicted, in ``Label`` order).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from classifier.corpus import LabelledPaper
+from classifier.labels import LABEL_VALUES, Label
+
+Predictor = Callable[[Sequence[LabelledPaper], np.ndarray, Sequence[LabelledPaper], np.ndarray],
+                     list[Label]]
+
+
+@dataclass(frozen=True)
+class LabelScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    n: int
+    relevance: LabelScores
+    section_accuracy: float
+    section_n: int
+    macro_f1: float
+    per_label: dict[str, LabelScores]
+    confusion: list[list[int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        def scores(s: LabelScores) -> dict[str, Any]:
+            return {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
+                    "f1": round(s.f1, 4), "support": s.support}
+
+        return {
+            "n": self.n,
+            "relevance": scores(self.relevance),
+            "section_accuracy": round(self.section_accuracy, 4),
+            "section_n": self.section_n,
+            "macro_f1": round(self.macro_f1, 4),
+            "per_label": {name: scores(s) for name, s in self.per_label.items()},
+            "confusion": {"labels": list(LABEL_VALUES), "rows_true_columns_predicted": self.confusion},
+        }
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def compute_metrics(y_true: Sequence[Label], y_pred: Sequence[Label]) -> Metrics:
+    """All the figures for one classifier on one labelled set."""
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions")
+    index = {label: i for i, label in enumerate(Label)}
+    confusion = np.zeros((len(index), len(index)), dtype=int)
+    for true, pred in zip(y_true, y_pred, strict=True):
+        confusion[index[Label(true)], index[Label(pred)]] += 1
+    per_label: dict[str, LabelScores] = {}
+    for label, i in index.items():
+        tp = int(confusion[i, i])
+        precision, recall, f1 = _prf(tp, int(confusion[:, i].sum()) - tp, int(confusion[i, :].sum()) - tp)
+        per_label[label.value] = LabelScores(precision, recall, f1, int(confusion[i, :].sum()))
+    irr = index[Label.IRRELEVANT]
+    sections = [i for label, i in index.items() if label.is_section]
+    rel_tp = int(confusion[np.ix_(sections, sections)].sum())
+    rel_fp = int(confusion[irr, sections].sum())
+    rel_fn = int(confusion[sections, irr].sum())
+    precision, recall, f1 = _prf(rel_tp, rel_fp, rel_fn)
+    section_correct = int(sum(confusion[i, i] for i in sections))
+    return Metrics(
+        n=len(y_true),
+        relevance=LabelScores(precision, recall, f1, rel_tp + rel_fn),
+        section_accuracy=section_correct / rel_tp if rel_tp else 0.0,
+        section_n=rel_tp,
+        macro_f1=float(np.mean([s.f1 for s in per_label.values()])),
+        per_label=per_label,
+        confusion=confusion.tolist(),
+    )
+
+
+def compare(
+    predictors: dict[str, Predictor],
+    train: Sequence[LabelledPaper], train_vectors: np.ndarray,
+    test: Sequence[LabelledPaper], test_vectors: np.ndarray,
+) -> dict[str, Metrics]:
+    """Fit each predictor on ``train`` and score it on ``test`` (the same split for all)."""
+    truth = [paper.label for paper in test]
+    return {name: compute_metrics(truth, predict(train, train_vectors, test, test_vectors))
+            for name, predict in predictors.items()}
+
+
+def cross_validate(
+    predictors: dict[str, Predictor],
+    examples: Sequence[LabelledPaper], vectors: np.ndarray,
+    *, folds: int = 5, seed: int = 0, score_sources: Sequence[str] | None = ("annotated",),
+) -> dict[str, Metrics]:
+    """Stratified, seeded k-fold CV; out-of-fold predictions pooled and scored.
+
+    Only papers whose label source is in ``score_sources`` are scored (all are trained on): by default the
+    papers read against the rubric, which look like the arXiv listings the bot classifies.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.array([paper.label.value for paper in examples])
+    scored = np.array([score_sources is None or paper.source in score_sources for paper in examples])
+    predictions: dict[str, list[Label | None]] = {name: [None] * len(examples) for name in predictors}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
+        test_idx = test_idx[scored[test_idx]]
+        train_part = [examples[i] for i in train_idx]
+        test_part = [examples[i] for i in test_idx]
+        for name, predict in predictors.items():
+            for i, label in zip(test_idx, predict(train_part, vectors[train_idx], test_part, vectors[test_idx]),
+                                strict=True):
+                predictions[name][i] = label
+    keep = np.flatnonzero(scored)
+    truth = [examples[i].label for i in keep]
+    return {name: compute_metrics(truth, [pred[i] or Label.IRRELEVANT for i in keep])
+            for name, pred in predictions.items()}
+
+
+def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
+    """The figures of several classifiers side by side, then each one's confusion matrix."""
+    names = list(results)
+    width = max(12, *(len(name) + 2 for name in names))
+    lines = [title] if title else []
+    lines.append(f"{'':<28}" + "".join(f"{name:>{width}}" for name in names))
+
+    def row(label: str, values: Sequence[float | int]) -> None:
+        cells = "".join(f"{v:>{width}.3f}" if isinstance(v, float) else f"{v:>{width}}" for v in values)
+        lines.append(f"{label:<28}{cells}")
+
+    metrics = [results[name] for name in names]
+    row("papers", [m.n for m in metrics])
+    row("relevance precision", [m.relevance.precision for m in metrics])
+    row("relevance recall", [m.relevance.recall for m in metrics])
+    row("relevance F1", [m.relevance.f1 for m in metrics])
+    row("section accuracy", [m.section_accuracy for m in metrics])
+    row("macro-F1", [m.macro_f1 for m in metrics])
+    for label in LABEL_VALUES:
+        row(f"F1 {label} (n={metrics[0].per_label[label].support})",
+            [m.per_label[label].f1 for m in metrics])
+    short = [label[:5] for label in LABEL_VALUES]
+    for name, m in results.items():
+        lines.append("")
+        lines.append(f"confusion matrix, {name} (rows true, columns predicted)")
+        lines.append(f"{'':<14}" + "".join(f"{s:>7}" for s in short))
+        for label, counts in zip(LABEL_VALUES, m.confusion, strict=True):
+            lines.append(f"{label:<14}" + "".join(f"{c:>7}" for c in counts))
+    return "\n".join(lines)
+
+
+def render_json(results: dict[str, Metrics]) -> dict[str, Any]:
+    return {name: metrics.as_dict() for name, metrics in results.items()}
+
+
+def timed(predict: Predictor) -> tuple[Predictor, list[float]]:
+    """Wrap a predictor to record how long each call takes (for the benchmark and `paperbot train`)."""
+    seconds: list[float] = []
+
+    def wrapper(train: Sequence[LabelledPaper], tv: np.ndarray,
+                test: Sequence[LabelledPaper], sv: np.ndarray) -> list[Label]:
+        start = time.perf_counter()
+        result = predict(train, tv, test, sv)
+        seconds.append(time.perf_counter() - start)
+        return result
+
+    return wrapper, seconds

@@ -1,0 +1,142 @@
+"""SQLAlchemy 2 declarative schema: the tables paperbot keeps.
+
+Read by the Alembic migrations (as ``target_metadata``, for ``alembic check``) and by ``db/store.py``. The
+schema itself changes only through migrations in ``migrations/versions``; this module must describe the
+head revision. Tables are plain (JSON lists as text, times as ISO text via SQLAlchemy ``DateTime``) so
+the file opens in datasette or any SQLite tool.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints from day one: SQLite's batch migrations cannot drop unnamed ones.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# SQLite FTS5 tables and their shadow tables live outside the ORM metadata (migration 0005).
+FTS_PREFIX = "papers_fts"
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic autogenerate filter: leave the FTS5 tables alone."""
+    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIX))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Run(Base):
+    """One invocation of a pipeline stage (fetch, run): when, what window, what came of it."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="fetch")
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)
+    window_end: Mapped[datetime | None] = mapped_column(DateTime)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class PaperRow(Base):
+    """Every paper the bot has seen, keyed by the arXiv id without version."""
+
+    __tablename__ = "papers"
+
+    arxiv_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of names
+    categories: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    primary_category: Mapped[str | None] = mapped_column(String(40), index=True)
+    published: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    updated: Mapped[datetime | None] = mapped_column(DateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    journal_ref: Mapped[str | None] = mapped_column(Text)
+    doi: Mapped[str | None] = mapped_column(String(200))
+    first_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    last_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+
+
+class EmbeddingRow(Base):
+    """One vector per paper and embedding model (float32, little-endian)."""
+
+    __tablename__ = "embeddings"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ClassificationRow(Base):
+    """The latest prediction for a paper."""
+
+    __tablename__ = "classifications"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(20), index=True)
+    probability: Mapped[float] = mapped_column(Float)
+    probabilities: Mapped[str] = mapped_column(Text)  # JSON {label: probability} over all five labels
+    runner_up: Mapped[str] = mapped_column(String(20))
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    model_version: Mapped[str] = mapped_column(String(64))
+    classified_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ListEntryRow(Base):
+    """An entry of the awesome list on the default branch, as last read; rebuilt on every read."""
+
+    __tablename__ = "list_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section: Mapped[str] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    venue: Mapped[str | None] = mapped_column(String(40))
+    arxiv_id: Mapped[str | None] = mapped_column(
+        ForeignKey("papers.arxiv_id", ondelete="SET NULL"), index=True)
+    resolved_by: Mapped[str] = mapped_column(String(20), default="unresolved")  # link | title | unresolved
+    line_no: Mapped[int] = mapped_column(Integer)
+    read_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ProposalRow(Base):
+    """A paper the bot put in a pull request, and what the maintainers decided."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(20))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)  # open | merged | rejected | withdrawn
+    final_label: Mapped[str | None] = mapped_column(String(20))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)

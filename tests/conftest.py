@@ -1,0 +1,62 @@
+"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+# Tests never touch the internet and never read the developer's settings or tokens.
+for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_DB_URL",
+              "PAPERBOT_ARXIV_API_URL"):
+    os.environ.pop(_name, None)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh SQLite file migrated to head by Alembic."""
+    from db.session import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'papers.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    from db.session import open_database
+
+    eng = open_database(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the CLI in an empty working folder (no paperbot.toml of the developer's)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def invoke(cli_env: Path):  # type: ignore[no-untyped-def]
+    """Invoke the real click group the way the console script does; returns click's Result."""
+    from bot.cli import _register, cli
+
+    _register()
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+
+    return run

@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_CATEGORIES, Settings, load_settings
+from bot.errors import ConfigError
+
+
+def test_defaults_serve_the_efficient_diffusion_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={})
+    assert settings.database_url == "sqlite:///paperbot.db"
+    assert {"cs.CV", "cs.LG", "cs.AI", "cs.CL", "cs.GR", "eess.IV"} <= set(settings.arxiv.categories)
+    assert settings.arxiv.delay_seconds >= 3.0
+    # efficiency terms are searched in abstracts, not only titles
+    assert "abs:quantization" in settings.arxiv.query and "ti:quantization" in settings.arxiv.query
+    assert settings.source == "defaults"
+
+
+def test_file_environment_and_flags_layer_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "paperbot.toml"
+    path.write_text('database_url = "sqlite:///from-file.db"\n[arxiv]\npage_size = 50\n'
+                    'categories = ["cs.CV"]\n[list.sections]\npruning = "Sparsity"\n')
+    settings = load_settings(path, env={"PAPERBOT_ARXIV_API_URL": "http://127.0.0.1:9/api/query"})
+    assert settings.database_url == "sqlite:///from-file.db"
+    assert settings.arxiv.page_size == 50 and settings.arxiv.categories == ("cs.CV",)
+    assert settings.arxiv.api_url == "http://127.0.0.1:9/api/query"
+    assert settings.list.sections == {"pruning": "Sparsity"}
+    env = {"PAPERBOT_DB_URL": "sqlite:///from-env.db"}
+    assert load_settings(path, env=env).database_url == "sqlite:///from-env.db"
+    flagged = load_settings(path, env=env, overrides={"database_url": "sqlite:///flag.db"})
+    assert flagged.database_url == "sqlite:///flag.db"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("[arxiv]\ndelay_seconds = 'fast'\n", "arxiv.delay_seconds"),
+    ("[arxiv]\npage_size = 5000\n", "arxiv.page_size"),
+    ("[arxiv]\nread_timeout_seconds = 0\n", "arxiv.read_timeout_seconds"),
+    ("[arxiv]\ncategories = []\n", "arxiv.categories"),
+    ("[arxiv]\nbogus = 1\n", "arxiv.bogus"),
+    ("[list.sections]\nsurveys = 'Surveys'\n", "list.sections"),
+    ("[github]\ntoken = 'ghp_secret'\n", "github.token"),
+    ("schedule_cron = 'every day'\n", "schedule_cron"),
+    ("nonsense = true\n", "nonsense"),
+    ("[classifier]\nreview_low = 0.9\nreview_high = 0.1\n", "classifier.review_low"),
+])
+def test_a_bad_value_names_its_key(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "paperbot.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"config: {key}: ")
+
+
+def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
+    path = tmp_path / "paperbot.toml"
+    path.write_text("[arxiv\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(path, env={})
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_secrets_are_masked() -> None:
+    settings = load_settings(Path("/nonexistent-dir-for-test/none.toml") if False else None,
+                             env={"GITHUB_TOKEN": "ghp_abcdef123456", "GITHUB_REPOSITORY": "o/r",
+                                  "PAPERBOT_DB_URL": "postgresql://bot:hunter2@db/papers"})
+    masked = settings.masked()
+    assert masked["github"]["token"] == "***"
+    assert "hunter2" not in str(masked) and "ghp_abcdef123456" not in str(masked)
+    assert masked["database_url"] == "postgresql://bot:***@db/papers"
+    assert Settings().masked()["github"]["token"] is None
+
+
+def test_github_repository_must_be_owner_slash_name() -> None:
+    with pytest.raises(ConfigError, match="GITHUB_REPOSITORY"):
+        load_settings(env={"GITHUB_REPOSITORY": "just-a-name"})
+
+
+def test_default_categories_are_the_documented_ones() -> None:
+    assert DEFAULT_CATEGORIES == ("cs.CV", "cs.LG", "cs.AI", "cs.CL", "cs.GR", "eess.IV")
