@@ -1,0 +1,167 @@
+"""What is on the list, what the bot proposed, and what the maintainers decided: the SQL for it.
+
+The list's entries are re-read on every run (``replace_list_entries``); proposals live as long as the
+paper: ``open`` while in the bot's pull request, then ``merged`` (with the section it ended up in),
+``rejected`` (removed from the PR, or left in a PR closed unmerged) or ``withdrawn`` (the bot dropped it,
+for instance because a maintainer added it by hand). These rows are the maintainers' labelled data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.models import Paper
+from classifier.labels import Label
+from db.schema import ListEntryRow, PaperRow, ProposalRow
+from db.store import _paper, from_db, to_db, utcnow
+
+OPEN, MERGED, REJECTED, WITHDRAWN = "open", "merged", "rejected", "withdrawn"
+
+
+@dataclass(frozen=True)
+class ListedEntry:
+    section: str
+    label: Label | None
+    title: str
+    venue: str | None
+    arxiv_id: str | None
+    resolved_by: str  # link | title | search | unresolved
+    line_no: int
+
+
+@dataclass(frozen=True)
+class ProposalInfo:
+    arxiv_id: str
+    label: Label
+    pr_number: int | None
+    state: str
+    final_label: Label | None
+    proposed_at: datetime
+    decided_at: datetime | None
+
+
+def replace_list_entries(session: Session, entries: Iterable[ListedEntry]) -> None:
+    session.execute(delete(ListEntryRow))
+    known = set(session.scalars(select(PaperRow.arxiv_id)))
+    now = to_db(utcnow())
+    for entry in entries:
+        arxiv_id = entry.arxiv_id if entry.arxiv_id in known else None
+        session.add(ListEntryRow(
+            section=entry.section, label=entry.label.value if entry.label else None, title=entry.title,
+            venue=entry.venue, arxiv_id=arxiv_id,
+            resolved_by=entry.resolved_by if arxiv_id else "unresolved", line_no=entry.line_no,
+            read_at=now))
+    session.flush()
+
+
+def list_entries(session: Session) -> list[ListedEntry]:
+    rows = session.scalars(select(ListEntryRow).order_by(ListEntryRow.line_no))
+    return [ListedEntry(r.section, Label(r.label) if r.label else None, r.title, r.venue, r.arxiv_id,
+                        r.resolved_by, r.line_no) for r in rows]
+
+
+def _info(row: ProposalRow) -> ProposalInfo:
+    return ProposalInfo(row.arxiv_id, Label(row.label), row.pr_number, row.state,
+                        Label(row.final_label) if row.final_label else None,
+                        from_db(row.proposed_at) or utcnow(), from_db(row.decided_at))
+
+
+def proposals(session: Session, state: str | None = None) -> list[ProposalInfo]:
+    query = select(ProposalRow).order_by(ProposalRow.id)
+    if state is not None:
+        query = query.where(ProposalRow.state == state)
+    return [_info(row) for row in session.scalars(query)]
+
+
+def history(session: Session, arxiv_id: str) -> list[ProposalInfo]:
+    rows = session.scalars(select(ProposalRow).where(ProposalRow.arxiv_id == arxiv_id)
+                           .order_by(ProposalRow.id))
+    return [_info(row) for row in rows]
+
+
+def record_open(session: Session, pr_number: int | None, proposed: Mapping[str, Label]) -> None:
+    """The bot's PR now proposes exactly ``proposed``: add new rows, withdraw open ones it dropped."""
+    now = to_db(utcnow())
+    open_rows = {row.arxiv_id: row for row in session.scalars(
+        select(ProposalRow).where(ProposalRow.state == OPEN))}
+    for arxiv_id, row in open_rows.items():
+        if arxiv_id not in proposed:
+            row.state, row.decided_at = WITHDRAWN, now
+        else:
+            row.pr_number, row.label = pr_number, proposed[arxiv_id].value
+    for arxiv_id, label in proposed.items():
+        if arxiv_id not in open_rows:
+            session.add(ProposalRow(arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
+                                    state=OPEN, proposed_at=now))
+    session.flush()
+
+
+def settle(session: Session, arxiv_id: str, label: Label, state: str, *, pr_number: int | None,
+           final_label: Label | None = None) -> bool:
+    """Record a maintainer decision once; returns False when it was already recorded."""
+    rows = list(session.scalars(select(ProposalRow).where(ProposalRow.arxiv_id == arxiv_id)
+                                .order_by(ProposalRow.id)))
+    decided = [r for r in rows if r.state in {MERGED, REJECTED} and r.pr_number == pr_number]
+    if decided:
+        return False
+    now = to_db(utcnow())
+    target = next((r for r in reversed(rows) if r.state == OPEN), None)
+    if target is None:
+        target = ProposalRow(arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
+                             proposed_at=now, state=OPEN)
+        session.add(target)
+    target.state, target.decided_at, target.pr_number = state, now, pr_number
+    target.final_label = final_label.value if final_label else None
+    session.flush()
+    return True
+
+
+def rejected_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(ProposalRow.arxiv_id).where(ProposalRow.state == REJECTED)))
+
+
+def listed_ids(session: Session) -> set[str]:
+    return {i for i in session.scalars(select(ListEntryRow.arxiv_id)) if i}
+
+
+def labelled_papers(session: Session) -> list[tuple[Paper, Label, str]]:
+    """The maintainers' labels: listed papers (their section), merged and rejected proposals."""
+    result: dict[str, tuple[Paper, Label, str]] = {}
+    listed = session.execute(select(PaperRow, ListEntryRow.label).join(
+        ListEntryRow, ListEntryRow.arxiv_id == PaperRow.arxiv_id)).all()
+    for row, label in listed:
+        if label:
+            result[row.arxiv_id] = (_paper(row), Label(label), "list")
+    decided = session.execute(select(PaperRow, ProposalRow).join(
+        ProposalRow, ProposalRow.arxiv_id == PaperRow.arxiv_id).where(
+        ProposalRow.state.in_([MERGED, REJECTED])).order_by(ProposalRow.id)).all()
+    for row, proposal in decided:
+        if proposal.state == REJECTED:
+            result[row.arxiv_id] = (_paper(row), Label.IRRELEVANT, "rejected")
+        elif row.arxiv_id not in result:
+            final = Label(proposal.final_label or proposal.label)
+            result[row.arxiv_id] = (_paper(row), final, "merged")
+    return [result[key] for key in sorted(result)]
+
+
+def statuses(session: Session, arxiv_ids: Sequence[str] | None = None) -> dict[str, str]:
+    """listed | proposed | rejected | seen for each paper (the order of precedence)."""
+    query = select(PaperRow.arxiv_id)
+    if arxiv_ids is not None:
+        query = query.where(PaperRow.arxiv_id.in_(list(arxiv_ids)))
+    result = {arxiv_id: "seen" for arxiv_id in session.scalars(query)}
+    for arxiv_id in session.scalars(select(ProposalRow.arxiv_id).where(ProposalRow.state == OPEN)):
+        if arxiv_id in result:
+            result[arxiv_id] = "proposed"
+    for arxiv_id in rejected_ids(session):
+        if arxiv_id in result:
+            result[arxiv_id] = "rejected"
+    for arxiv_id in listed_ids(session):
+        if arxiv_id in result:
+            result[arxiv_id] = "listed"
+    return result
