@@ -73,4 +73,67 @@ def fetch_cmd(app: App, since: datetime | None, until: datetime | None) -> None:
     click.echo(outcome.summary())
 
 
-COMMANDS: list[click.Command] = [fetch_cmd]
+@click.command("embed")
+@pass_app
+def embed_cmd(app: App) -> None:
+    """Embed every paper that has no vector for the configured model yet (computed once per model).
+
+    \b
+    Example:
+        paperbot embed
+    """
+    from bot import pipeline
+
+    embedder = pipeline.make_embedder(app.settings)
+    with progress_bar("embedding") as progress:
+        done = pipeline.embed(app.engine, embedder, progress=progress)
+    click.echo(f"embedded {done} papers with {embedder.name}")
+
+
+@click.command("classify")
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
+              help="Classify the papers in this JSONL file instead of the database.")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, writable=True),
+              help="Where file mode writes its predictions (JSONL); default stdout.")
+@click.option("--all", "everything", is_flag=True, help="Re-classify every paper in the database.")
+@pass_app
+def classify_cmd(app: App, input_path: str | None, output_path: str | None, everything: bool) -> None:
+    """Classify every unclassified paper in the database, or the papers in a JSONL file.
+
+    File mode reads rows with arxiv_id, title, abstract (may be null), optionally authors and categories,
+    and writes arxiv_id, label, probability, probabilities, needs_review, reason. A bad row is reported
+    with its line number and skipped.
+
+    \b
+    Example:
+        paperbot classify
+        paperbot classify --input papers.jsonl --output predictions.jsonl
+    """
+    from bot import pipeline
+    from bot.errors import BotError
+
+    if output_path and not input_path:
+        raise BotError("--output goes with --input (file mode)")
+    embedder = pipeline.make_embedder(app.settings)
+    model = pipeline.train(app.settings, app.engine, embedder)
+    if input_path:
+        from classifier.filemode import classify_file
+
+        result = classify_file(input_path, output_path or "-", model, embedder, app.settings.classifier)
+        for error in result.errors:
+            click.echo(f"{input_path}: {error}; skipped", err=True)
+        click.echo(f"classified {result.n_written} papers" + (f" into {output_path}" if output_path else "")
+                   + (f"; skipped {len(result.errors)} bad rows" if result.errors else ""), err=True)
+        return
+    predictions = pipeline.classify(app.settings, app.engine, model, embedder, everything=everything)
+    by_label: dict[str, int] = {}
+    review = 0
+    for prediction in predictions.values():
+        by_label[prediction.label.value] = by_label.get(prediction.label.value, 0) + 1  # type: ignore[attr-defined]
+        review += bool(prediction.needs_review)  # type: ignore[attr-defined]
+    parts = ", ".join(f"{label} {n}" for label, n in sorted(by_label.items()))
+    click.echo(f"classified {len(predictions)} papers" + (f" ({parts}; {review} need review)" if parts else "")
+               + f" with model {model.version}")
+
+
+COMMANDS: list[click.Command] = [fetch_cmd, embed_cmd, classify_cmd]

@@ -89,6 +89,9 @@ class ClassifierSettings:
     review_low: float = 0.35
     review_high: float = 0.65
     seed: int = 0
+    # "all-MiniLM-L6-v2" (the real model), or "hashing-N": a model-free embedder for demos and plumbing
+    # tests, useless for real classification.
+    embedding_model: str = "all-MiniLM-L6-v2"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class Settings:
     list: ListSettings = field(default_factory=ListSettings)
     github: GitHubSettings = field(default_factory=GitHubSettings)
     source: str = "defaults"
+    step_summary: str | None = None  # $GITHUB_STEP_SUMMARY on Actions: counts and the PR link go there
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked."""
@@ -218,6 +222,9 @@ def _validate(s: Settings) -> None:
     c = s.classifier
     if not 0.0 <= c.review_low <= c.review_high <= 1.0:
         raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
+    model = c.embedding_model
+    if model != "all-MiniLM-L6-v2" and not (model.startswith("hashing-") and model[8:].isdigit()):
+        raise ConfigError("classifier.embedding_model", "expected all-MiniLM-L6-v2 or hashing-N")
     unknown = set(s.list.sections) - {label.value for label in SECTION_LABELS}
     if unknown:
         raise ConfigError("list.sections", f"unknown label(s) {sorted(unknown)}; use "
@@ -280,7 +287,7 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
         repository=environ.get("GITHUB_REPOSITORY") or github.repository,
         api_url=(environ.get("GITHUB_API_URL") or github.api_url).rstrip("/"),
     )
-    settings = replace(settings, github=github)
+    settings = replace(settings, github=github, step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
     if overrides:
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     _validate(settings)

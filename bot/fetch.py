@@ -227,7 +227,8 @@ class _Session:
             try:
                 parse_page(body)
             except ErrorFeed as exc:
-                raise FetchError(f"arXiv rejected the request (HTTP 400): {exc}", url=url, status=400) from None
+                message = f"arXiv rejected the request (HTTP 400): {exc}"
+                raise FetchError(message, url=url, status=400) from None
             except MalformedFeed:
                 pass
             raise FetchError(f"arXiv rejected the request (HTTP 400): {url}", url=url, status=400)

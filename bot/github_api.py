@@ -8,15 +8,18 @@ through ``GitHubClient.call``, which retries what is transient (5xx, rate limits
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
 import time
 from collections.abc import Callable, Collection
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.ContentFile import ContentFile
+from github.GitRef import GitRef
 from github.Repository import Repository
 
 from bot.config import GitHubSettings
@@ -37,6 +40,9 @@ TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 # The login of the default GITHUB_TOKEN; installation tokens cannot call GET /user.
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
 MAX_DETAIL_CHARS = 200
+# GitHub rejects PR, issue and comment bodies over 65,536 characters with 422 "body is too long".
+MAX_BODY_CHARS = 65_536
+TRUNCATED_NOTICE = "\n\n…(truncated to fit GitHub's limit; the README diff lists every paper)\n"
 
 TOKEN_HINT = "GITHUB_TOKEN is invalid or expired; pass a valid token (in Actions: secrets.GITHUB_TOKEN)"
 PERMISSION_HINT = "give the job `contents: write` and `pull-requests: write`"
@@ -44,6 +50,19 @@ ISSUES_HINT = "give the job `issues: write`"
 ACTIONS_PR_HINT = ("enable Settings → Actions → General → Workflow permissions → "
                    "Allow GitHub Actions to create and approve pull requests")
 NOT_PERMITTED_MESSAGE = "not permitted to create or approve pull requests"
+
+
+def git_blob_sha(data: bytes) -> str:
+    """The SHA-1 git gives a blob: tells "already there" apart without downloading the content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def fit_body(body: str) -> str:
+    """Cut a PR, issue or comment body to GitHub's limit at a line boundary, saying so."""
+    if len(body) <= MAX_BODY_CHARS:
+        return body
+    cut = body[: MAX_BODY_CHARS - len(TRUNCATED_NOTICE)]
+    return cut[: cut.rfind("\n") if "\n" in cut else len(cut)] + TRUNCATED_NOTICE
 
 
 class _MaskFilter(logging.Filter):
@@ -135,6 +154,35 @@ class GitHubClient:
                 self._login = ACTIONS_BOT_LOGIN
         return self._login
 
+    def ref(self, branch: str) -> GitRef | None:
+        """The branch's ref (``ref.object.sha`` is its head), or None when it does not exist."""
+        repo = self.repo
+        try:
+            return self.call(f"reading branch {branch}", lambda: repo.get_git_ref(f"heads/{branch}"),
+                             passthrough=(404,))
+        except GithubException:
+            return None
+
+    def contents(self, path: str, commit_sha: str) -> ContentFile | None:
+        """``path`` at one commit, or None when it is not there."""
+        repo = self.repo
+        try:
+            content = self.call(f"reading {path} at {commit_sha[:7]}",
+                                lambda: repo.get_contents(path, ref=commit_sha), passthrough=(404,))
+        except GithubException:
+            return None
+        if isinstance(content, list):
+            raise PublishError(f"{path} is a directory in {self.settings.repository}; check [list] path")
+        return content
+
+    def text_at(self, path: str, commit_sha: str) -> str | None:
+        content = self.contents(path, commit_sha)
+        return content.decoded_content.decode("utf-8") if content else None
+
+    def blob_sha(self, path: str, commit_sha: str) -> str | None:
+        content = self.contents(path, commit_sha)
+        return content.sha if content else None
+
     def call(self, action: str, fn: Callable[[], T], *, hint: str = PERMISSION_HINT,
              passthrough: Collection[int] = (), retry_messages: Collection[str] = ()) -> T:
         """Run ``fn`` (one or a few PyGithub calls), retrying transient failures within the budget.
@@ -146,67 +194,74 @@ class GitHubClient:
         attempt = 0
         while True:
             attempt += 1
+            failure: PublishError | None = None  # raised outside `except`, so GitHub's text is not chained
+            wait: float | None = None
+            asked = False
             try:
                 return fn()
             except GithubException as exc:
-                detail = github_message(exc)
                 if exc.status in passthrough:
                     raise
-                wait = self._transient_wait(exc, detail, attempt, retry_messages)
-                if wait is None:
-                    raise self._permanent(action, exc.status, detail, hint) from None
+                wait, asked = self._transient_wait(exc, attempt, retry_messages)
                 what = f"HTTP {exc.status}"
+                if wait is None:
+                    failure = self.error(action, exc, hint)
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
-                wait = self._backoff(attempt)
-                what = type(exc).__name__
+                wait, what = self._backoff(attempt), type(exc).__name__
             except requests.RequestException as exc:
-                raise PublishError(self.mask(f"GitHub {action} failed: cannot reach {self.settings.api_url} "
-                                             f"({type(exc).__name__}); check GITHUB_API_URL")) from None
-            if attempt > self.settings.max_retries or self._retry_spent + wait > self.settings.retry_budget_seconds:
-                raise PublishError(self.mask(
-                    f"GitHub kept failing while {action} ({what} after {attempt} attempts, "
-                    f"{self._retry_spent:.0f} s of the {self.settings.retry_budget_seconds:.0f} s retry budget"
-                    f"{f', asked to wait {wait:.0f} s' if wait > self._backoff(attempt) else ''}); "
-                    "GitHub may be down or rate limiting: try again later")) from None
+                failure = PublishError(self.mask(f"{action}: cannot reach GitHub at {self.settings.api_url} "
+                                                 f"({type(exc).__name__}); check GITHUB_API_URL"))
+            budget = self.settings.retry_budget_seconds
+            if failure is None and wait is not None and (
+                    attempt > self.settings.max_retries or self._retry_spent + wait > budget):
+                waited = f", asked to wait {wait:.0f} s more" if asked else ""
+                failure = PublishError(self.mask(
+                    f"{action}: GitHub kept failing ({what} after {attempt} attempts and "
+                    f"{self._retry_spent:.0f} s of the {budget:.0f} s retry budget{waited}); "
+                    "GitHub may be down or rate limiting: try again later"))
+            if failure is not None or wait is None:
+                raise failure or PublishError(f"{action}: unexpected state")
             log.debug("GitHub %s while %s; retry %d in %.1f s", what, action, attempt, wait)
             self._retry_spent += wait
             self._sleep(wait)
 
-    def _backoff(self, attempt: int) -> float:
-        return float(min(BACKOFF_MAX_SECONDS, self._backoff_seconds * 2 ** (attempt - 1)))
-
-    def _transient_wait(self, exc: GithubException, detail: str, attempt: int,
-                        retry_messages: Collection[str]) -> float | None:
-        """Seconds to wait before retrying, or None when the failure is permanent."""
-        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-        lowered = detail.lower()
-        if exc.status in TRANSIENT_STATUSES:
-            return self._backoff(attempt)
-        if exc.status in (403, 429) and ("retry-after" in headers or "rate limit" in lowered):
-            if str(headers.get("retry-after", "")).isdigit():
-                return float(headers["retry-after"])
-            if headers.get("x-ratelimit-remaining") == "0" and str(headers.get("x-ratelimit-reset", "")).isdigit():
-                return max(0.0, float(headers["x-ratelimit-reset"]) - time.time()) + 1
-            return max(SECONDARY_RATE_LIMIT_SECONDS, self._backoff(attempt))
-        if any(message.lower() in lowered for message in retry_messages):
-            return self._backoff(attempt)
-        return None
-
-    def _permanent(self, action: str, status: int, detail: str, hint: str) -> PublishError:
-        detail = " ".join(detail.split())[:MAX_DETAIL_CHARS] or "no message"
+    def error(self, action: str, exc: GithubException, hint: str = PERMISSION_HINT) -> PublishError:
+        """One masked line saying what failed, GitHub's message, and how to fix it."""
+        status, detail = exc.status, " ".join(github_message(exc).split())[:MAX_DETAIL_CHARS]
         if status == 401:
             fix = TOKEN_HINT
         elif status == 403 and NOT_PERMITTED_MESSAGE in detail.lower():
             fix = ACTIONS_PR_HINT
-        elif status == 404 and "reading repository" in action:
+        elif status == 404 and action.startswith("reading repository"):
             fix = f"check GITHUB_REPOSITORY ({self.settings.repository}) and GITHUB_API_URL, and {hint}"
         elif status in (403, 404):
             fix = hint
         elif status == 409:
             fix = "the branch moved while paperbot was writing; run again"
         else:
-            fix = "see the GitHub message above"
-        error = PublishError(self.mask(f"GitHub {action} failed (HTTP {status}: {detail}); {fix}"))
+            fix = "this is not retried; see GitHub's message"
+        detail = detail or "no message"
+        error = PublishError(self.mask(f"{action}: GitHub answered HTTP {status} ({detail}); {fix}"))
         error.status = status  # type: ignore[attr-defined]
         return error
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(BACKOFF_MAX_SECONDS, self._backoff_seconds * 2 ** (attempt - 1)))
+
+    def _transient_wait(self, exc: GithubException, attempt: int,
+                        retry_messages: Collection[str]) -> tuple[float | None, bool]:
+        """(seconds to wait before retrying or None if permanent, whether GitHub asked for that wait)."""
+        headers = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}
+        lowered = github_message(exc).lower()
+        if exc.status in TRANSIENT_STATUSES:
+            return self._backoff(attempt), False
+        if exc.status in (403, 429) and ("retry-after" in headers or "rate limit" in lowered):
+            if headers.get("retry-after", "").isdigit():
+                return float(headers["retry-after"]), True
+            if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
+                return max(0.0, float(headers["x-ratelimit-reset"]) - time.time()) + 1, True
+            return max(SECONDARY_RATE_LIMIT_SECONDS, self._backoff(attempt)), True
+        if any(message.lower() in lowered for message in retry_messages):
+            return self._backoff(attempt), False
+        return None, False

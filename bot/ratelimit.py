@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 
 class RateLimiter:
-    """At most one request in flight, and ``interval_seconds`` of quiet between the end of one and the next."""
+    """One request in flight at most, and ``interval_seconds`` of quiet from the end of one to the next."""
 
     def __init__(self, interval_seconds: float, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:

@@ -21,6 +21,7 @@ from db.schema import ListEntryRow, PaperRow, ProposalRow
 from db.store import _paper, from_db, to_db, utcnow
 
 OPEN, MERGED, REJECTED, WITHDRAWN = "open", "merged", "rejected", "withdrawn"
+NOT_FOUND = "not-found"  # an entry whose title arXiv did not find: not searched again unless asked
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def replace_list_entries(session: Session, entries: Iterable[ListedEntry]) -> No
         session.add(ListEntryRow(
             section=entry.section, label=entry.label.value if entry.label else None, title=entry.title,
             venue=entry.venue, arxiv_id=arxiv_id,
-            resolved_by=entry.resolved_by if arxiv_id else "unresolved", line_no=entry.line_no,
+            resolved_by=entry.resolved_by if arxiv_id or entry.resolved_by == NOT_FOUND else "unresolved",
+            line_no=entry.line_no,
             read_at=now))
     session.flush()
 
@@ -121,6 +123,14 @@ def settle(session: Session, arxiv_id: str, label: Label, state: str, *, pr_numb
     return True
 
 
+def correct_open(session: Session, arxiv_id: str, final_label: Label) -> None:
+    """A maintainer moved an open proposal to another section: propose it there from now on."""
+    for row in session.scalars(select(ProposalRow).where(ProposalRow.arxiv_id == arxiv_id,
+                                                        ProposalRow.state == OPEN)):
+        row.final_label = final_label.value
+    session.flush()
+
+
 def rejected_ids(session: Session) -> set[str]:
     return set(session.scalars(select(ProposalRow.arxiv_id).where(ProposalRow.state == REJECTED)))
 
@@ -139,13 +149,14 @@ def labelled_papers(session: Session) -> list[tuple[Paper, Label, str]]:
             result[row.arxiv_id] = (_paper(row), Label(label), "list")
     decided = session.execute(select(PaperRow, ProposalRow).join(
         ProposalRow, ProposalRow.arxiv_id == PaperRow.arxiv_id).where(
-        ProposalRow.state.in_([MERGED, REJECTED])).order_by(ProposalRow.id)).all()
+        (ProposalRow.state.in_([MERGED, REJECTED])) | (ProposalRow.final_label.is_not(None))
+    ).order_by(ProposalRow.id)).all()
     for row, proposal in decided:
         if proposal.state == REJECTED:
             result[row.arxiv_id] = (_paper(row), Label.IRRELEVANT, "rejected")
         elif row.arxiv_id not in result:
             final = Label(proposal.final_label or proposal.label)
-            result[row.arxiv_id] = (_paper(row), final, "merged")
+            result[row.arxiv_id] = (_paper(row), final, proposal.state)
     return [result[key] for key in sorted(result)]
 
 

@@ -148,3 +148,14 @@ class ProposalRow(Base):
     final_label: Mapped[str | None] = mapped_column(String(20))
     proposed_at: Mapped[datetime] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class TextEmbeddingRow(Base):
+    """Cached vectors of texts that are not papers in the store (the shipped training corpus)."""
+
+    __tablename__ = "text_embeddings"
+
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the text
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

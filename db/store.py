@@ -256,3 +256,34 @@ def predictions(session: Session) -> dict[str, Prediction]:
             runner_up=Label(row.runner_up), runner_up_probability=probabilities.get(row.runner_up, 0.0),
             needs_review=row.needs_review, reason=row.reason, model_version=row.model_version)
     return result
+
+
+def text_hash(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cached_text_vectors(session: Session, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Stored vectors for these texts under ``model``, keyed by text hash."""
+    from db.schema import TextEmbeddingRow
+
+    hashes = sorted({text_hash(t) for t in texts})
+    found: dict[str, np.ndarray] = {}
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start:start + 500]
+        rows = session.execute(select(TextEmbeddingRow.text_hash, TextEmbeddingRow.vector).where(
+            TextEmbeddingRow.model == model, TextEmbeddingRow.text_hash.in_(chunk))).all()
+        for row in rows:
+            found[row.text_hash] = np.frombuffer(row.vector, dtype="<f4").astype(np.float32)
+    return found
+
+
+def save_text_vectors(session: Session, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+    from db.schema import TextEmbeddingRow
+
+    matrix = np.ascontiguousarray(vectors, dtype="<f4")
+    for text, vector in zip(texts, matrix, strict=True):
+        session.merge(TextEmbeddingRow(text_hash=text_hash(text), model=model,
+                                       dim=int(vector.shape[0]), vector=vector.tobytes()))
+    session.flush()

@@ -17,9 +17,9 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -128,7 +128,7 @@ class Fault:
     method: str
     pattern: re.Pattern[str]
     status: int  # 0 = drop the connection without answering
-    body: dict[str, Any] | None
+    body: Any
     headers: dict[str, str]
     times: int
     apply: bool  # run the real handler first (the write happens), then answer with the fault
@@ -166,7 +166,7 @@ class FakeGitHub:
         self.read_only = False  # every write -> 403 "Resource not accessible by integration"
         self.allow_actions_prs = True  # False -> POST pulls 403 "not permitted" (G1)
         self.ignore_head_filter = False  # True -> list pulls ignores ?head= (GitHub's fork/list bug)
-        self._clock = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._clock = datetime(2026, 1, 1, tzinfo=UTC)
         self._ids = 1000
         self.repo = self.create_repo(owner, name, files={"README.md": readme})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -177,7 +177,7 @@ class FakeGitHub:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> FakeGitHub:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -188,9 +188,13 @@ class FakeGitHub:
     # -- test API: faults and the request log ------------------------------------------------------------
 
     def fail(self, method: str, path: str, status: int, message: str | None = None, *,
-             body: dict[str, Any] | None = None, headers: dict[str, str] | None = None, times: int = 1,
+             body: Any = None, headers: dict[str, str] | None = None, times: int = 1,
              apply: bool = False) -> None:
-        """Answer the next ``times`` requests matching ``method`` and the regex ``path`` with ``status``."""
+        """Answer the next ``times`` requests matching ``method`` and the regex ``path`` with ``status``.
+
+        ``status=0`` drops the connection; ``apply=True`` performs the real request first (a write that
+        happened although the client saw an error, as after a timeout).
+        """
         if body is None and status:
             body = ApiError(status, message or "Server Error").body
         self.faults.append(Fault(method.upper(), re.compile(path), status, body, headers or {}, times, apply))
@@ -220,7 +224,7 @@ class FakeGitHub:
                 repo.refs[f"refs/heads/{default_branch}"] = self.commit(files or {}, [], "Initial commit")
             return repo
 
-    def commit(self, files: dict[str, str | bytes | None], parents: list[str], message: str) -> str:
+    def commit(self, files: Mapping[str, str | bytes | None], parents: list[str], message: str) -> str:
         """Store a commit whose tree is the first parent's with ``files`` applied (None deletes)."""
         with self.lock:
             tree = dict(self.trees[self.commits[parents[0]].tree]) if parents else {}
@@ -231,13 +235,15 @@ class FakeGitHub:
                     tree[path] = self.store_blob(content.encode() if isinstance(content, str) else content)
             return self._store_commit(self._store_tree(tree), parents, message)
 
-    def push(self, files: dict[str, str | bytes | None], *, branch: str | None = None,
+    def push(self, files: Mapping[str, str | bytes | None], *, branch: str | None = None,
              message: str = "Maintainer edit", repo: Repo | None = None) -> str:
         """Commit ``files`` on top of ``branch`` (default branch if None) and move the branch."""
         with self.lock:
             repo = repo or self.repo
             ref = f"refs/heads/{branch or repo.default_branch}"
-            sha = self.commit(files, [repo.refs[ref]] if ref in repo.refs else [], message)
+            # a new branch starts from the default branch, as on github.com
+            parent = repo.refs.get(ref) or repo.refs[f"refs/heads/{repo.default_branch}"]
+            sha = self.commit(files, [parent], message)
             repo.refs[ref] = sha
             return sha
 
@@ -297,6 +303,12 @@ class FakeGitHub:
         with self.lock:
             pull = self.pull(number)
             pull.head_sha, pull.state, pull.closed_at = self._pull_head(pull), "closed", self._now()
+
+    def open_pull(self, branch: str, *, user: str, title: str = "Manual PR", body: str = "",
+                  base: str | None = None) -> Pull:
+        """Someone opens a PR from a branch of this repository (it must exist)."""
+        with self.lock:
+            return self._open_pull(self.repo, branch, base or self.repo.default_branch, title, body, user)
 
     def open_fork_pull(self, fork_owner: str, branch: str, files: dict[str, str | bytes | None], *,
                        title: str = "Add my paper", body: str = "") -> Pull:
@@ -446,8 +458,9 @@ class FakeGitHub:
         person = {"name": self.login, "email": "bot@example.invalid", "date": commit.date}
         base = self._repo_url(repo)
         return {"sha": sha, "node_id": f"C_{sha}", "url": f"{base}/git/commits/{sha}",
-                "html_url": f"{self.url}/{repo.full_name}/commit/{sha}", "author": person, "committer": person,
-                "message": commit.message, "tree": {"sha": commit.tree, "url": f"{base}/git/trees/{commit.tree}"},
+                "html_url": f"{self.url}/{repo.full_name}/commit/{sha}", "author": person,
+                "committer": person, "message": commit.message,
+                "tree": {"sha": commit.tree, "url": f"{base}/git/trees/{commit.tree}"},
                 "parents": [{"sha": p, "url": f"{base}/git/commits/{p}"} for p in commit.parents],
                 "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None}}
 
@@ -466,8 +479,9 @@ class FakeGitHub:
             "labels": [self._label_json(repo, name) for name in pull.labels],
             "created_at": pull.created_at, "updated_at": pull.created_at, "closed_at": pull.closed_at,
             "merged_at": pull.merged_at, "merge_commit_sha": pull.merge_commit_sha, "draft": False,
-            "head": {"label": f"{pull.head_repo.owner}:{pull.head_ref}", "ref": pull.head_ref, "sha": head_sha,
-                     "user": self._user(pull.head_repo.owner), "repo": self._repo_json(pull.head_repo)},
+            "head": {"label": f"{pull.head_repo.owner}:{pull.head_ref}", "ref": pull.head_ref,
+                     "sha": head_sha, "user": self._user(pull.head_repo.owner),
+                     "repo": self._repo_json(pull.head_repo)},
             "base": {"label": f"{repo.owner}:{pull.base_ref}", "ref": pull.base_ref,
                      "sha": repo.refs.get(f"refs/heads/{pull.base_ref}"), "user": self._user(repo.owner),
                      "repo": self._repo_json(repo)},
@@ -482,7 +496,8 @@ class FakeGitHub:
         base = self._repo_url(repo)
         data = {"url": f"{base}/issues/{item.number}", "repository_url": base, "id": item.number + 9000,
                 "node_id": f"I_{item.number}", "number": item.number, "title": item.title, "body": item.body,
-                "html_url": f"{self.url}/{repo.full_name}/issues/{item.number}", "user": self._user(item.user),
+                "html_url": f"{self.url}/{repo.full_name}/issues/{item.number}",
+                "user": self._user(item.user),
                 "labels": [self._label_json(repo, name) for name in item.labels], "state": item.state,
                 "state_reason": getattr(item, "state_reason", None), "locked": False,
                 "comments": len(item.comments), "comments_url": f"{base}/issues/{item.number}/comments",
@@ -518,7 +533,8 @@ class FakeGitHub:
         sha = repo.refs.get(f"refs/heads/{name}")
         if sha is None:
             raise ApiError(404, "Branch not found")
-        commit = {"sha": sha, "url": f"{self._repo_url(repo)}/commits/{sha}", "commit": self._commit_json(repo, sha)}
+        commit = {"sha": sha, "url": f"{self._repo_url(repo)}/commits/{sha}",
+                  "commit": self._commit_json(repo, sha)}
         return 200, {"name": name, "commit": commit, "protected": False,
                      "_links": {"self": f"{self._repo_url(repo)}/branches/{name}"}}
 
@@ -605,7 +621,8 @@ class FakeGitHub:
             raise ApiError(404, "Not Found")
         data = self.blobs[sha]
         return 200, {"sha": sha, "node_id": f"B_{sha}", "size": len(data), "encoding": "base64",
-                     "url": f"{self._repo_url(repo)}/git/blobs/{sha}", "content": base64.encodebytes(data).decode()}
+                     "url": f"{self._repo_url(repo)}/git/blobs/{sha}",
+                     "content": base64.encodebytes(data).decode()}
 
     def create_tree(self, repo: Repo, q: dict[str, str], body: Any) -> tuple[int, Any]:
         base = body.get("base_tree")
@@ -679,13 +696,15 @@ class FakeGitHub:
         head_repo = next((r for r in self.repos.values() if r.owner == owner and r.name == repo.name), repo) \
             if owner else repo
         base = body.get("base", "")
-        if f"refs/heads/{base}" not in repo.refs:
-            raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "field": "base", "code": "invalid"}])
-        if f"refs/heads/{ref}" not in head_repo.refs:
-            raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "field": "head", "code": "invalid"}])
+        for name, missing in (("base", f"refs/heads/{base}" not in repo.refs),
+                              ("head", f"refs/heads/{ref}" not in head_repo.refs)):
+            if missing:
+                raise ApiError(422, "Validation Failed",
+                               [{"resource": "PullRequest", "field": name, "code": "invalid"}])
         label = f"{head_repo.owner}:{ref}"
         for pull in self.pulls[repo.full_name].values():
-            if pull.state == "open" and pull.base_ref == base and f"{pull.head_repo.owner}:{pull.head_ref}" == label:
+            if pull.state == "open" and pull.base_ref == base and \
+                    f"{pull.head_repo.owner}:{pull.head_ref}" == label:
                 return 422, already_exists_body(label)
         if head_repo.refs[f"refs/heads/{ref}"] == repo.refs[f"refs/heads/{base}"]:
             raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
@@ -723,7 +742,8 @@ class FakeGitHub:
     def list_issues(self, repo: Repo, q: dict[str, str], b: Any) -> tuple[int, Any, dict[str, str]]:
         state, creator = q.get("state", "open"), q.get("creator")
         labels = [name for name in q.get("labels", "").split(",") if name]
-        items: list[Issue | Pull] = [*self.issues[repo.full_name].values(), *self.pulls[repo.full_name].values()]
+        items: list[Issue | Pull] = [*self.issues[repo.full_name].values(),
+                                     *self.pulls[repo.full_name].values()]
         found = [self._issue_json(repo, item) for item in sorted(items, key=lambda i: -i.number)
                  if (state == "all" or item.state == state) and (not creator or item.user == creator)
                  and all(name in item.labels for name in labels)]
@@ -731,7 +751,8 @@ class FakeGitHub:
 
     def create_issue(self, repo: Repo, q: dict[str, str], body: Any) -> tuple[int, Any]:
         if not body.get("title"):
-            raise ApiError(422, "Validation Failed", [{"resource": "Issue", "field": "title", "code": "missing_field"}])
+            raise ApiError(422, "Validation Failed",
+                           [{"resource": "Issue", "field": "title", "code": "missing_field"}])
         issue = Issue(repo.next_number, body["title"], body.get("body"), self.login, self._now(),
                       labels=list(body.get("labels", [])))
         repo.next_number += 1
@@ -751,7 +772,8 @@ class FakeGitHub:
             item.closed_at = self._now() if item.state == "closed" else None
         return 200, self._issue_json(repo, item)
 
-    def list_comments(self, repo: Repo, q: dict[str, str], b: Any, number: str) -> tuple[int, Any, dict[str, str]]:
+    def list_comments(self, repo: Repo, q: dict[str, str], b: Any, number: str
+                      ) -> tuple[int, Any, dict[str, str]]:
         item = self._item(repo, number)
         return self._page(f"/repos/{repo.full_name}/issues/{number}/comments", q,
                           [self._comment_json(repo, item.number, c) for c in item.comments])
@@ -802,6 +824,7 @@ ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
 def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     class GitHubHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed ACKs
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

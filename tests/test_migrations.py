@@ -25,7 +25,7 @@ def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
 def test_every_step_down_and_up(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
     upgrade(engine)
-    for revision in ("0004", "0003", "0002", "0001"):
+    for revision in ("0005", "0004", "0003", "0002", "0001"):
         downgrade(engine, revision)
         assert current_revision(engine) == revision
     upgrade(engine)

@@ -1,0 +1,221 @@
+"""Operations: ``db check/pull/push``, ``health``, ``feedback`` and ``list status``."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from bot.cli import App, pass_app
+from bot.cli_db import db_group
+from bot.output import emit, output_options
+
+SNAPSHOT_FILE = "paperbot.db"
+
+
+def _publisher(app: App, repo: str | None = None):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.publish import Publisher
+
+    settings = app.settings.github
+    if repo:
+        settings = replace(settings, repository=repo)
+    return Publisher(settings)
+
+
+@db_group.command("check")
+@pass_app
+def db_check(app: App) -> None:
+    """Check the database file: integrity, foreign keys, search index, schema revision.
+
+    \b
+    Example:
+        paperbot db check
+    """
+    from db.session import current_revision, head_revision, make_engine
+    from db.snapshot import check, sqlite_path
+
+    path = sqlite_path(app.settings.database_url)
+    problems = check(path)
+    if not problems:
+        revision = current_revision(make_engine(app.settings.database_url))
+        if revision != head_revision():
+            problems.append(f"schema at revision {revision}, head is {head_revision()}: run "
+                            "`paperbot db upgrade`")
+    if problems:
+        raise click.ClickException(f"{path}: " + "; ".join(problems))
+    click.echo(f"{path}: ok")
+
+
+@db_group.command("push")
+@pass_app
+def db_push(app: App) -> None:
+    """Snapshot the database (backup API + integrity check) to the state branch on GitHub.
+
+    \b
+    Example:
+        GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/list paperbot db push
+    """
+    from db.snapshot import make_snapshot, sqlite_path
+
+    path = sqlite_path(app.settings.database_url)
+    with tempfile.TemporaryDirectory() as folder:
+        snapshot = make_snapshot(path, Path(folder) / SNAPSHOT_FILE)
+        data = snapshot.read_bytes()
+    publisher = _publisher(app)
+    try:
+        sha = publisher.push_snapshot(SNAPSHOT_FILE, data, f"paperbot: database snapshot ({len(data)} bytes)")
+    finally:
+        publisher.close()
+    click.echo(f"pushed {len(data):,} bytes to {app.settings.github.state_branch} ({sha[:7]})")
+
+
+@db_group.command("pull")
+@click.option("--repo", metavar="OWNER/NAME", help="Repository to pull from (default GITHUB_REPOSITORY).")
+@click.option("--if-exists", is_flag=True,
+              help="A missing or corrupt snapshot is a warning, not an error (the cron's first run).")
+@pass_app
+def db_pull(app: App, repo: str | None, if_exists: bool) -> None:
+    """Download the latest database snapshot from the state branch, check it, and install it.
+
+    The database in place (if any) is kept beside it as *.bak.
+
+    \b
+    Example:
+        paperbot db pull --repo owner/awesome-list && paperbot show 2501.01234
+    """
+    from bot.errors import BotError
+    from db.snapshot import restore, sqlite_path
+
+    path = sqlite_path(app.settings.database_url)
+    publisher = _publisher(app, repo)
+    try:
+        data = publisher.pull_snapshot(SNAPSHOT_FILE)
+    finally:
+        publisher.close()
+    branch = app.settings.github.state_branch
+    if data is None:
+        message = f"no snapshot on {branch} yet"
+        if not if_exists:
+            raise BotError(message)
+        click.echo(f"warning: {message}; starting without one: this run rebuilds what is listed and "
+                   "proposed from the list and the open pull request", err=True)
+        return
+    problems = restore(data, path)
+    if problems:
+        message = f"the snapshot on {branch} is corrupt ({problems[0]})"
+        if not if_exists:
+            raise BotError(message)
+        click.echo(f"warning: {message}; not installed: this run rebuilds what is listed and proposed "
+                   "from the list and the open pull request", err=True)
+        return
+    click.echo(f"installed the snapshot from {branch} ({len(data):,} bytes) at {path}")
+
+
+@click.command("health")
+@click.option("--alarm", is_flag=True, help="Open (or update) the alarm issue on GitHub when unhealthy, "
+                                            "and close it when healthy again.")
+@pass_app
+def health_cmd(app: App, alarm: bool) -> None:
+    """Check that runs succeed and the query finds papers; exit 1 when not.
+
+    Unhealthy: no successful run for 72 hours, or nothing found on 6 consecutive weekdays.
+
+    \b
+    Example:
+        paperbot health --alarm
+    """
+    from bot.health import ALARM_TITLE, alarm_body, assess
+    from db.session import session_scope
+    from db.store import runs_since, utcnow
+
+    now = utcnow()
+    with session_scope(app.engine) as session:
+        runs = runs_since(session, now - timedelta(days=30))
+    health = assess(runs, now)
+    if alarm:
+        publisher = _publisher(app)
+        try:
+            if health.ok:
+                closed = publisher.resolve_alarm_issue("Healthy again: " + health.report())
+                if closed:
+                    click.echo(f"closed alarm issue #{closed}")
+            else:
+                number = publisher.ensure_alarm_issue(ALARM_TITLE, alarm_body(health, now))
+                click.echo(f"alarm raised in issue #{number}")
+        finally:
+            publisher.close()
+    if not health.ok:
+        raise click.ClickException(health.report())
+    click.echo(health.report())
+
+
+@click.command("feedback")
+@output_options
+@pass_app
+def feedback_cmd(app: App, fmt: str | None) -> None:
+    """What the bot learned from the maintainers: merged, moved and rejected proposals.
+
+    \b
+    Example:
+        paperbot feedback --table
+    """
+    from db.decisions import proposals
+    from db.session import session_scope
+
+    with session_scope(app.engine) as session:
+        rows = [{"arxiv_id": p.arxiv_id, "proposed": p.label.value, "decision": p.state,
+                 "final": p.final_label.value if p.final_label else None, "pr": p.pr_number,
+                 "decided_at": p.decided_at}
+                for p in proposals(session) if p.state != "withdrawn"]
+    emit(rows, fmt, ["arxiv_id", "proposed", "decision", "final", "pr", "decided_at"])
+
+
+@click.group("list")
+def list_group() -> None:
+    """The awesome list as the bot knows it.
+
+    \b
+    Example:
+        paperbot list status --list README.md
+    """
+
+
+@list_group.command("status")
+@click.option("--list", "list_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the list from this file instead of the GitHub repository.")
+@click.option("--no-search", is_flag=True, help="Do not ask arXiv about titles without a link.")
+@click.option("--retry", is_flag=True, help="Search again for titles arXiv did not find before.")
+@output_options
+@pass_app
+def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, fmt: str | None) -> None:
+    """Resolve every entry of the list to an arXiv paper and report the ones that could not be.
+
+    \b
+    Example:
+        paperbot list status --list README.md --table
+    """
+    from bot import listing
+    from bot.awesome import parse_list
+
+    if list_path is not None:
+        readme = list_path.read_text(encoding="utf-8")
+    else:
+        publisher = _publisher(app)
+        try:
+            readme, _sha = publisher.read_file(app.settings.list.path)
+        finally:
+            publisher.close()
+    resolution = listing.resolve(app.settings, app.engine, parse_list(readme), search=not no_search,
+                                 retry_not_found=retry)
+    total = len(resolution.entries)
+    click.echo(f"{total - len(resolution.unresolved)} of {total} entries resolved to arXiv papers "
+               f"({resolution.searched} title searches); unresolved:", err=True)
+    emit([{"line": e.line_no, "section": e.section, "title": e.title, "status": e.resolved_by}
+          for e in resolution.unresolved], fmt, ["line", "section", "title", "status"])
+
+
+COMMANDS: list[click.Command] = [health_cmd, feedback_cmd, list_group]

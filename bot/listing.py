@@ -1,0 +1,99 @@
+"""Know what is on the list: resolve each entry of the README to an arXiv paper and store it as listed.
+
+Runs in ``paperbot run`` (and ``paperbot list status``) after the README is read. An entry with an arXiv
+link resolves by its id; one without resolves by its title — first against papers already in the store,
+then by an arXiv title search whose best hit must match the title (``bot/titles.py``; near-misses are
+refused). Resolutions are remembered, and a title arXiv did not find is not searched again unless asked,
+so a normal run costs no extra arXiv requests. Listed papers are the maintainers' own labelled data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.awesome import AwesomeList
+from bot.config import Settings
+from bot.errors import FetchError
+from bot.feedback import entry_labels
+from bot.markdown import clean_text
+from bot.titles import normalize_title, titles_match
+from db import decisions, store
+from db.decisions import NOT_FOUND, ListedEntry
+from db.session import session_scope
+
+log = logging.getLogger(__name__)
+
+MAX_TITLE_SEARCHES = 100  # per run: each is one arXiv request, three seconds apart
+
+
+@dataclass(frozen=True)
+class Resolution:
+    entries: list[ListedEntry]
+    searched: int
+    hydrated: int
+
+    @property
+    def unresolved(self) -> list[ListedEntry]:
+        return [e for e in self.entries if e.arxiv_id is None]
+
+
+def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: bool = True,
+            retry_not_found: bool = False, max_searches: int = MAX_TITLE_SEARCHES) -> Resolution:
+    """Resolve every entry in a configured section, store them as the list, and return them."""
+    from bot.fetch import fetch_by_ids, search_titles
+
+    labels = entry_labels(doc, settings.list)
+    section_of = {}
+    for section in doc.sections:
+        for line in range(section.line, section.end):
+            section_of[line] = section.heading
+    with session_scope(engine) as session:
+        previous = {normalize_title(e.title): e for e in decisions.list_entries(session)}
+        known_titles = {normalize_title(p.title): p.arxiv_id for p in store.all_papers(session)}
+    linked = sorted({i for entry in doc.entries if entry.line in labels for i in entry.arxiv_ids})
+    with session_scope(engine) as session:
+        missing = sorted(set(linked) - set(store.get_papers(session, linked)))
+    hydrated = 0
+    if missing:
+        papers = fetch_by_ids(settings.arxiv, missing)
+        with session_scope(engine) as session:
+            hydrated = store.upsert_papers(session, papers).new
+    resolved: list[ListedEntry] = []
+    searched = 0
+    for entry in doc.entries:
+        label = labels.get(entry.line)
+        if label is None:
+            continue
+        title = clean_text(entry.title)
+        key = normalize_title(entry.title)
+        arxiv_id, how = (entry.arxiv_ids[0], "link") if entry.arxiv_ids else (None, "unresolved")
+        if arxiv_id is None and key in known_titles:
+            arxiv_id, how = known_titles[key], "title"
+        prior = previous.get(key)
+        if arxiv_id is None and prior is not None and (prior.arxiv_id or not retry_not_found):
+            arxiv_id, how = prior.arxiv_id, prior.resolved_by
+        if arxiv_id is None and how != NOT_FOUND and search and searched < max_searches and key:
+            searched += 1
+            try:
+                hits = search_titles(settings.arxiv, title)
+            except FetchError as exc:
+                log.warning("title search failed for %r: %s", title[:80], exc)
+                hits = []
+            best = next((p for p in hits if titles_match(p.title, entry.title,
+                                                         settings.list.title_match_threshold)), None)
+            if best is not None:
+                with session_scope(engine) as session:
+                    store.upsert_papers(session, [best])
+                arxiv_id, how = best.arxiv_id, "search"
+                known_titles[key] = best.arxiv_id
+            else:
+                how = NOT_FOUND
+        resolved.append(ListedEntry(section_of.get(entry.line, ""), label, title, entry.venue, arxiv_id,
+                                    how, entry.line + 1))
+    with session_scope(engine) as session:
+        decisions.replace_list_entries(session, resolved)
+        stored = decisions.list_entries(session)
+    return Resolution(stored, searched, hydrated)

@@ -1,0 +1,287 @@
+"""The main job, ``paperbot run``: fetch → embed → classify → read the list → learn → render → publish.
+
+A dry run by default: it writes the proposed README, the PR body, the diff and a JSON report into the
+output folder. ``--open-pr`` publishes the one rolling pull request (and closes it when nothing is left).
+The list and the bot's pull requests are the ground truth: "already listed", "already proposed" and
+"rejected" are re-derived from them on every run, so a lost database costs one slower run, never a
+duplicate proposal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot import listing, pipeline
+from bot.awesome import insert_entries, parse_list, render_diff
+from bot.config import Settings
+from bot.entries import code_url_for
+from bot.errors import BotError, PublishError
+from bot.feedback import MOVED, REJECTED, Decision, decide_closed, decide_open, listed_labels
+from bot.models import Addition, Paper, RunReport
+from bot.prbody import parse_pr_body_marker, render_pr_body
+from classifier.labels import Label
+from db import decisions, store
+from db.session import session_scope
+
+log = logging.getLogger(__name__)
+
+REVIEW_WINDOW = timedelta(days=30)  # borderline papers stay in the PR body's review list this long
+COMMIT_MESSAGE = "paperbot: add new papers to the list"
+CLOSE_COMMENT = "Nothing is left to add: every paper this pull request proposed is now listed or declined."
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out_dir: Path
+    list_path: Path | None = None
+    open_pr: bool = False
+    fetch: bool = True
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class Outcome:
+    report: RunReport
+    diff: str
+    changed: bool
+
+
+@contextmanager
+def _timed(report: RunReport, step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.timings[step] = round(time.perf_counter() - start, 3)
+
+
+def _publisher(settings: Settings, options: RunOptions):  # type: ignore[no-untyped-def]
+    if not options.open_pr and options.list_path is not None:
+        return None
+    if not settings.github.repository:
+        if options.open_pr:
+            raise PublishError("--open-pr needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN")
+        raise BotError("no list to read: pass --list PATH, or set GITHUB_REPOSITORY (and GITHUB_TOKEN) "
+                       "to read it from GitHub")
+    from bot.publish import Publisher
+
+    return Publisher(settings.github)
+
+
+def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=None) -> Outcome:  # type: ignore[no-untyped-def]
+    report = RunReport()
+    with session_scope(engine) as session:
+        report.run_id = store.start_run(session, "run")
+    publisher = None
+    try:
+        publisher = _publisher(settings, options)
+        outcome = _run(settings, engine, options, report, publisher, embedder)
+    except BaseException as exc:
+        report.status = "failed"
+        report.errors.append(str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}")
+        with session_scope(engine) as session:
+            store.finish_run(session, report.run_id, store.FAILED, error=report.errors[-1])
+        _write_report(options.out_dir, report)
+        raise
+    finally:
+        if publisher is not None:
+            publisher.close()
+    with session_scope(engine) as session:
+        store.finish_run(session, report.run_id, store.SUCCESS, fetched=report.fetched, new=report.new,
+                         updated=report.updated, skipped=report.skipped)
+    _write_report(options.out_dir, report)
+    _write_step_summary(settings, report)
+    return outcome
+
+
+def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport, publisher,  # type: ignore[no-untyped-def]
+         embedder) -> Outcome:
+    if options.fetch:
+        with _timed(report, "fetch"):
+            fetched = pipeline.fetch(settings, engine, since=options.since, until=options.until)
+        report.fetched, report.new, report.updated = fetched.fetched, fetched.new, fetched.updated
+        report.skipped = fetched.skipped + fetched.unchanged
+    path = settings.list.path
+    with _timed(report, "read_list"):
+        if options.list_path is not None:
+            try:
+                readme, base_sha = options.list_path.read_text(encoding="utf-8"), None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise BotError(f"cannot read the list {options.list_path}: {exc}") from None
+        else:
+            readme, base_sha = publisher.read_file(path)
+        doc = parse_list(readme)
+        open_pr = publisher.open_pr(path) if publisher else None
+        history = publisher.bot_pull_requests("closed", path=None) if publisher else []
+        resolution = listing.resolve(settings, engine, doc)
+    listed = {e.arxiv_id: e.label for e in resolution.entries if e.arxiv_id and e.label}
+    listed.update(listed_labels(doc, settings.list))
+    with _timed(report, "learn"):
+        learned = _learn(settings, engine, listed, history, open_pr)
+    embedder = embedder or pipeline.make_embedder(settings)
+    with _timed(report, "embed"):
+        report.embedded = pipeline.embed(engine, embedder)
+    with _timed(report, "classify"):
+        model = pipeline.train(settings, engine, embedder)
+        report.classified = len(pipeline.classify(settings, engine, model, embedder))
+    additions, review = _candidates(settings, engine, listed)
+    with _timed(report, "render"):
+        insertion = insert_entries(readme, additions, settings.list)
+    added = list(insertion.added)
+    report.proposed, report.needs_review = len(added), len(review)
+    report.already_listed = len(insertion.skipped)
+    counts = {"new papers fetched": report.new, "classified": report.classified, "proposed": len(added),
+              "needs review": len(review)}
+    body = render_pr_body(added, review, counts, sections=settings.list.sections) if added else ""
+    diff = render_diff(readme, insertion.readme, path)
+    _write_outputs(options.out_dir, insertion.readme, body, diff)
+    changed = bool(added)
+    report.message = (f"{len(added)} papers proposed" if changed else "no changes") + (
+        f"; learned {len(learned)} decisions" if learned else "")
+    if options.open_pr and publisher is not None:
+        with _timed(report, "publish"):
+            if changed:
+                result = publisher.publish(path, insertion.readme, settings.github.pr_title, body,
+                                           commit_message=COMMIT_MESSAGE, base_sha=base_sha)
+                report.pr_url = result.url
+                proposed = {a.paper.arxiv_id: Label(a.label) for a in added}
+                with session_scope(engine) as session:
+                    decisions.record_open(session, result.number, proposed)
+            else:
+                closed = publisher.close_pr(CLOSE_COMMENT) if open_pr else None
+                with session_scope(engine) as session:
+                    decisions.record_open(session, None, {})
+                if closed:
+                    report.message += f"; closed pull request #{closed}"
+    report.status = "success"
+    return Outcome(report, diff, changed)
+
+
+def _ensure_papers(settings: Settings, engine: Engine, ids: list[str]) -> set[str]:
+    """Make sure these papers are in the store (after a lost database); returns the ids now present."""
+    from bot.fetch import fetch_by_ids
+
+    with session_scope(engine) as session:
+        missing = sorted(set(ids) - set(store.get_papers(session, ids)))
+    if missing:
+        papers = fetch_by_ids(settings.arxiv, missing)
+        with session_scope(engine) as session:
+            store.upsert_papers(session, papers)
+    with session_scope(engine) as session:
+        return set(store.get_papers(session, ids))
+
+
+def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history, open_pr) -> list[Decision]:  # type: ignore[no-untyped-def]
+    """Settle the bot's past proposals against the list; pick up edits to the open PR."""
+    learned: list[Decision] = []
+    pending: list[Decision] = []
+    for pr in sorted(history, key=lambda p: p.number):
+        proposed = parse_pr_body_marker(pr.body)
+        if not proposed:
+            continue
+        found = decide_closed(pr.number, pr.merged, proposed, listed)
+        if pr.closed_by_bot and not pr.merged:  # the bot closed it: nothing was declined
+            found = [d for d in found if d.state != REJECTED]
+        pending.extend(found)
+    open_proposed = parse_pr_body_marker(open_pr.body) if open_pr else {}
+    if open_pr is not None and open_pr.readme is not None:
+        head = parse_list(open_pr.readme)
+        pending.extend(decide_open(open_pr.number, open_proposed, listed_labels(head, settings.list)))
+    present = _ensure_papers(settings, engine, sorted({d.arxiv_id for d in pending} | set(open_proposed)))
+    with session_scope(engine) as session:
+        if open_pr is not None:  # rebuilds "already proposed" when the database was lost
+            known_open = {p.arxiv_id for p in decisions.proposals(session, decisions.OPEN)}
+            missing = {i: label for i, label in open_proposed.items() if i in present and i not in known_open}
+            for arxiv_id, label in missing.items():
+                decisions.settle(session, arxiv_id, label, decisions.OPEN, pr_number=open_pr.number)
+        for decision in pending:
+            if decision.arxiv_id not in present:
+                continue
+            if decision.state == MOVED and decision.final is not None:
+                decisions.correct_open(session, decision.arxiv_id, decision.final)
+                learned.append(decision)
+            elif decisions.settle(session, decision.arxiv_id, decision.proposed, decision.state,
+                                  pr_number=decision.pr_number, final_label=decision.final):
+                learned.append(decision)
+    for decision in learned:
+        log.info("learned: %s", decision.describe())
+    return learned
+
+
+def _candidates(settings: Settings, engine: Engine,
+                listed: dict[str, Label]) -> tuple[list[Addition], list[Addition]]:
+    """What to propose: open proposals (kept as the maintainers last saw them) and new relevant papers."""
+    now = store.utcnow()
+    with session_scope(engine) as session:
+        predictions = store.predictions(session)
+        rejected = decisions.rejected_ids(session)
+        open_rows = {p.arxiv_id: p for p in decisions.proposals(session, decisions.OPEN)}
+        settled = {p.arxiv_id for p in decisions.proposals(session) if p.state == decisions.MERGED}
+        wanted = sorted(set(predictions) | set(open_rows))
+        papers = store.get_papers(session, wanted)
+    blocked = rejected | set(listed) | settled
+    additions: list[Addition] = []
+    review: list[Addition] = []
+    for arxiv_id in wanted:
+        paper = papers.get(arxiv_id)
+        if paper is None or arxiv_id in blocked:
+            continue
+        prediction = predictions.get(arxiv_id)
+        proposal = open_rows.get(arxiv_id)
+        if proposal is not None:
+            label = proposal.final_label or proposal.label
+            additions.append(_addition(paper, label, prediction))
+        elif prediction is not None and prediction.label.is_section and not prediction.needs_review:
+            additions.append(_addition(paper, prediction.label, prediction))
+        elif prediction is not None and prediction.needs_review and _recent(paper, now):
+            best = prediction.label if prediction.label.is_section else prediction.runner_up
+            review.append(_addition(paper, best, prediction))
+    additions.sort(key=lambda a: (a.paper.published or now, a.paper.arxiv_id), reverse=True)
+    return additions[: settings.max_new_papers], review
+
+
+def _recent(paper: Paper, now: datetime) -> bool:
+    return paper.published is None or now - paper.published <= REVIEW_WINDOW
+
+
+def _addition(paper: Paper, label: Label, prediction) -> Addition:  # type: ignore[no-untyped-def]
+    probability = prediction.probability if prediction is not None else 1.0
+    reason = prediction.reason if prediction is not None else "proposed earlier"
+    return Addition(paper=paper, label=label, probability=probability, reason=reason,
+                    code_url=code_url_for(paper))
+
+
+def _write_outputs(out_dir: Path, readme: str, body: str, diff: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    (out_dir / "pr-body.md").write_text(body, encoding="utf-8")
+    (out_dir / "README.diff").write_text(diff, encoding="utf-8")
+
+
+def _write_report(out_dir: Path, report: RunReport) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=2, default=str) + "\n",
+                                         encoding="utf-8")
+
+
+def _write_step_summary(settings: Settings, report: RunReport) -> None:
+    """Counts and the PR link for the Actions run page; no arXiv text ever goes there."""
+    if not settings.step_summary:
+        return
+    lines = ["## paperbot", "", "| fetched | new | classified | proposed | needs review | skipped |",
+             "| --- | --- | --- | --- | --- | --- |",
+             f"| {report.fetched} | {report.new} | {report.classified} | {report.proposed} | "
+             f"{report.needs_review} | {report.skipped} |", ""]
+    lines.append(f"Pull request: {report.pr_url}" if report.pr_url else f"Result: {report.message}")
+    with open(settings.step_summary, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")

@@ -1,0 +1,100 @@
+"""Rubric-informed term features: what a maintainer looks for when filing a paper.
+
+Pure and cheap (regular expressions, no model); used by ``classifier.model`` at training and prediction
+time alongside the sentence embedding and TF-IDF. Each lexicon below is one question from the rubric
+(``classifier/data/RUBRIC.md``): is the paper about a diffusion-family model, is efficiency its point, which
+technique does it lead with, is it one of the look-alikes the rubric turns away. For each lexicon we record
+whether the title says it, how often the abstract says it, and how early the abstract first says it
+("pick the one the paper leads with"), plus family x technique interactions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_I = re.IGNORECASE
+
+LEXICONS: dict[str, re.Pattern[str]] = {
+    "family": re.compile(
+        r"diffusion|denois|score[- ]based|flow[- ]matching|rectified[- ]flow|consistency (?:model|train|distill)|"
+        r"\bdits?\b|\bmmdit|\bdllms?\b|stable[- ]diffusion|\bsdxl\b|\bsd ?3|\bflux\b|\bwan ?2|hunyuan|"
+        r"latent (?:video|image)? ?generat|text-to-(?:image|video)|\bt2[iv]\b|video generation|image generation|"
+        r"meanflow|mean flow|flow models?|\bedm\b|\bddim\b|\bddpm\b", _I),
+    "efficiency": re.compile(
+        r"efficien|accelerat|speed ?-?up|faster|\bfast\b|latency|real[- ]time|throughput|inference (?:cost|time)|"
+        r"computational (?:cost|overhead|burden)|memory|flops|\d(?:\.\d+)? ?(?:×|x)\b|lightweight|on-device|"
+        r"mobile|cheap|training-free|compress|reduc\w* (?:the )?(?:cost|compute|computation|steps)", _I),
+    "quantization": re.compile(
+        r"quantiz|low-bit|\b\d{1,2}-bit|\bw\d+a\d+\b|binar|ternary|\bint[248]\b|\bfp[48]\b|mixed[- ]precision|"
+        r"\bptq\b|\bqat\b|precision", _I),
+    "pruning": re.compile(
+        r"prun|sparse|sparsit|\bcach|kv[- ]cache|token (?:merg|prun|reduc|drop|downsampl|select)|\btome\b|"
+        r"early[- ]exit|\bskip|reus|redundan|sliding[- ]window|stitch|dynamic (?:network|width|depth|inference)", _I),
+    "distillation": re.compile(
+        r"distill|one[- ]step|single[- ]step|few[- ]step|\b[1-8][- ]steps?\b|consistency (?:model|distill|train)|"
+        r"\blcm\b|student|teacher|distribution matching|\bdmd\b|adversarial (?:diffusion )?distill|reflow|"
+        r"straight|shortcut|mean ?flow|flow maps?", _I),
+    "other": re.compile(
+        r"solver|sampler|\bode\b|\bsde\b|schedul|parallel|speculative|linear attention|\bkernel|hardware|fpga|"
+        r"\bgpus?\b|compil|training (?:cost|efficien)|efficient training|survey|architecture|backbone|"
+        r"decoding|distributed", _I),
+    "not_family": re.compile(
+        r"\bllms?\b|large language model|autoregressive|\bvar\b|vision transformer|\bvits?\b|\bcnns?\b|"
+        r"convolutional neural|\bbert\b|speech recogn|object detect", _I),
+    "look_alike": re.compile(
+        r"dataset distillation|data distillation|vector[- ]quantiz|\bvq\b|\bvq-|tokeniz|codec|"
+        r"image compression|video compression|concept eras|unlearn|safety|watermark|adversarial attack|"
+        r"drafter|draft model|speculative decoding for (?:llm|autoregressive)", _I),
+    "quality": re.compile(
+        r"editing|personaliz|controll|fidelity|alignment|preference|3d|reconstruct|restor|super-resolution|"
+        r"inpaint|segment|medical|theor", _I),
+}
+LEXICON_NAMES: tuple[str, ...] = tuple(LEXICONS)
+TECHNIQUES = ("quantization", "pruning", "distillation", "other")
+_PER_LEXICON = 3  # in title, log count in abstract, earliness of first mention in abstract
+N_FEATURES = len(LEXICONS) * _PER_LEXICON + 2 * len(TECHNIQUES) + 1
+
+
+def term_features(title: str, abstract: str | None) -> np.ndarray:
+    """The rubric features of one paper, a float32 vector of length ``N_FEATURES``."""
+    body = abstract or ""
+    values: list[float] = []
+    hits: dict[str, tuple[bool, float]] = {}
+    for name, pattern in LEXICONS.items():
+        in_title = pattern.search(title) is not None
+        matches = list(pattern.finditer(body))
+        earliness = 1.0 - matches[0].start() / max(len(body), 1) if matches else 0.0
+        values += [float(in_title), math.log1p(len(matches)), earliness]
+        hits[name] = (in_title, earliness)
+    family = float(hits["family"][0] or hits["family"][1] > 0)
+    efficiency = float(hits["efficiency"][0] or hits["efficiency"][1] > 0)
+    for name in TECHNIQUES:
+        in_title, earliness = hits[name]
+        values += [family * float(in_title), family * earliness]
+    values.append(family * efficiency)
+    return np.asarray(values, dtype=np.float32)
+
+
+def term_matrix(titles_abstracts: Sequence[tuple[str, str | None]]) -> np.ndarray:
+    """``term_features`` for many papers, shape ``(n, N_FEATURES)``."""
+    if not titles_abstracts:
+        return np.zeros((0, N_FEATURES), dtype=np.float32)
+    return np.vstack([term_features(title, abstract) for title, abstract in titles_abstracts])
+
+
+def decisive_terms(title: str, abstract: str | None, *, limit: int = 4) -> list[str]:
+    """The distinct technique and family terms a paper uses, title first, for the prediction's reason."""
+    found: list[str] = []
+    for text in (title, abstract or ""):
+        for name in ("family", *TECHNIQUES, "look_alike", "not_family"):
+            for match in LEXICONS[name].finditer(text):
+                term = match.group(0).lower().strip()
+                if term not in found:
+                    found.append(term)
+                if len(found) >= limit:
+                    return found
+    return found

@@ -1,0 +1,376 @@
+"""Read-only queries behind ``paperbot search``, ``show``, ``similar`` and ``export``.
+
+Reads papers, predictions, list entries and proposals; writes nothing (every connection is opened with
+``PRAGMA query_only``). It talks to SQLite through the standard library's ``sqlite3`` rather than
+SQLAlchemy: importing SQLAlchemy and Alembic alone takes longer than the half second a fresh
+``paperbot search`` may take. A database that lacks a table these queries need is handed to
+``db.session.open_database`` once, which migrates it, exactly as every other command would.
+
+Every value a user typed is a bound parameter. The only SQL assembled at run time is chosen from the fixed
+fragments in this module (filter clauses, ``?`` placeholders for a list of ids).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bot.errors import BotError, StoreError
+
+# Title matches count five times an abstract match, author matches twice (bm25 column weights).
+RANK = "bm25(5.0, 1.0, 2.0)"
+STATUSES = ("listed", "proposed", "rejected", "seen")
+UNCLASSIFIED = "unclassified"
+MAX_QUERY_CHARS = 500
+REQUIRED_TABLES = frozenset({"papers", "papers_fts", "classifications", "embeddings", "list_entries",
+                             "proposals"})
+
+# A paper's status: on the list (a list entry, or a merged proposal not yet read back from the list),
+# else what its latest proposal says: open -> proposed, rejected -> rejected; withdrawn or never -> seen.
+STATUS_SQL = """CASE
+    WHEN EXISTS (SELECT 1 FROM list_entries le WHERE le.arxiv_id = p.arxiv_id) THEN 'listed'
+    ELSE COALESCE((SELECT CASE pr.state WHEN 'merged' THEN 'listed' WHEN 'open' THEN 'proposed'
+                                        WHEN 'rejected' THEN 'rejected' ELSE 'seen' END
+                   FROM proposals pr WHERE pr.arxiv_id = p.arxiv_id
+                   ORDER BY pr.proposed_at DESC, pr.id DESC LIMIT 1), 'seen')
+END"""
+
+ROW_COLUMNS = ("p.arxiv_id, p.title, p.authors, p.published, c.label, c.probability, "
+               f"{STATUS_SQL} AS status")
+FROM = "papers p LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id"
+_FTS_ERRORS = ("fts5", "syntax error", "unterminated string", "no such column", "unknown special query")
+
+
+class QueryError(BotError):
+    """A query that cannot be answered: says why in one line."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What ``--label``, ``--status``, ``--since``, ``--until``, ``--category`` and ``--author`` ask for.
+
+    ``since`` is inclusive and ``until`` exclusive (the CLI turns ``--until 2026-03`` into April 1st).
+    Values within one option are alternatives (OR); authors must all appear (AND).
+    """
+
+    labels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.labels or self.statuses or self.since or self.until or self.categories
+                    or self.authors)
+
+
+# --- connection ---------------------------------------------------------------------------------------
+
+def sqlite_path(url: str) -> str:
+    """The file behind a ``sqlite:///`` URL; QueryError for other databases or an in-memory one."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] != "sqlite":
+        raise QueryError("search, show, similar, stats and export need a SQLite database "
+                         f"(sqlite:///paperbot.db), not {scheme or url!r}")
+    path = rest[1:].split("?", 1)[0] if rest.startswith("/") else ""
+    if not path or path == ":memory:":
+        raise QueryError("the query commands need a database file, not an in-memory database")
+    return path
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=10.0)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA query_only = ON")
+    return connection
+
+
+def connect(url: str) -> sqlite3.Connection:
+    """A read-only connection to the database at ``url`` (migrated first if it lacks a needed table)."""
+    path = Path(sqlite_path(url)).expanduser()
+    if not path.is_file():
+        raise QueryError(f"no database at {path}; run `paperbot fetch` first or pass --db")
+    try:
+        connection = _open(path)
+        tables = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a readable database ({exc})") from None
+    if REQUIRED_TABLES <= tables:
+        return connection
+    connection.close()
+    from db.session import open_database  # slow import; only for a database that needs migrating
+
+    open_database(url).dispose()
+    return _open(path)
+
+
+# --- keyword expressions ------------------------------------------------------------------------------
+
+_TERM_RE = re.compile(r'"([^"]*)"|(\S+)')
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_query(text: str | None) -> str:
+    """The query with control characters turned into spaces, trimmed; QueryError when it is too long."""
+    cleaned = _CONTROL_RE.sub(" ", text or "").strip()
+    if len(cleaned) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(cleaned)} characters long; keep it under {MAX_QUERY_CHARS}")
+    return cleaned
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def escape_query(text: str) -> str:
+    """The query as plain FTS5 strings: ``"a phrase"`` stays a phrase, ``quant*`` a prefix, the rest words.
+
+    Used when the text is not valid FTS5 syntax. Pieces without a letter or digit are dropped (they
+    would match nothing); an empty result means there is nothing to search for.
+    """
+    parts = []
+    for match in _TERM_RE.finditer(text):
+        phrase, word = match.group(1), match.group(2)
+        if phrase is not None:
+            if _has_word(phrase):
+                parts.append('"' + phrase + '"')
+            continue
+        word = word.replace('"', "")
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if _has_word(word):
+            parts.append('"' + word + '"' + ("*" if prefix else ""))
+    return " ".join(parts)
+
+
+# --- filters ------------------------------------------------------------------------------------------
+
+def db_time(moment: datetime) -> str:
+    """A time as SQLAlchemy's SQLite ``DateTime`` stores it (naive UTC text), for comparisons."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _in(column: str, name: str, values: Sequence[str], params: dict[str, Any]) -> str:
+    keys = []
+    for i, value in enumerate(values):
+        params[f"{name}{i}"] = value
+        keys.append(f":{name}{i}")
+    return f"{column} IN ({', '.join(keys)})"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
+    """WHERE clauses (over ``papers p`` and ``classifications c``) for ``filters``; fills ``params``."""
+    clauses = []
+    labels = [label for label in filters.labels if label != UNCLASSIFIED]
+    if filters.labels:
+        parts = [_in("c.label", "label", labels, params)] if labels else []
+        if UNCLASSIFIED in filters.labels:
+            parts.append("c.label IS NULL")
+        clauses.append("(" + " OR ".join(parts) + ")")
+    if filters.statuses:
+        clauses.append(_in(f"({STATUS_SQL})", "status", filters.statuses, params))
+    if filters.since is not None:
+        params["since"] = db_time(filters.since)
+        clauses.append("p.published >= :since")
+    if filters.until is not None:
+        params["until"] = db_time(filters.until)
+        clauses.append("p.published < :until")
+    if filters.categories:
+        in_list = _in("value", "category", filters.categories, params)
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each(p.categories) WHERE {in_list})")
+    for i, author in enumerate(filters.authors):
+        params[f"author{i}"] = f"%{_like_escape(author)}%"
+        clauses.append(f"p.authors LIKE :author{i} ESCAPE '\\'")
+    return clauses
+
+
+def _where(clauses: Sequence[str]) -> str:
+    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+# --- rows ---------------------------------------------------------------------------------------------
+
+def abs_url(arxiv_id: str) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def _date(text: str | None) -> str | None:
+    return text[:10] if text else None
+
+
+def paper_row(row: sqlite3.Row, score: float | None = None) -> dict[str, Any]:
+    """The stable fields of one result: arxiv_id, title, authors, published, label, probability,
+    status, score, url."""
+    probability = row["probability"]
+    return {
+        "arxiv_id": row["arxiv_id"], "title": row["title"], "authors": json.loads(row["authors"] or "[]"),
+        "published": _date(row["published"]), "label": row["label"],
+        "probability": None if probability is None else round(probability, 4),
+        "status": row["status"], "score": None if score is None else round(score, 4),
+        "url": abs_url(row["arxiv_id"]),
+    }
+
+
+def keyword_search(connection: sqlite3.Connection, query: str, filters: Filters = Filters(),
+                   limit: int | None = 20) -> list[dict[str, Any]]:
+    """Papers matching ``query`` (FTS5 syntax, or plain words when it is not valid syntax), best first.
+
+    Raises QueryError when the query holds nothing to search for.
+    """
+    query = clean_query(query)
+    if not query:
+        raise QueryError("nothing to search for: give words, \"a phrase\" or a prefix*")
+    params: dict[str, Any] = {"limit": -1 if limit is None else limit}
+    clauses = ["f.papers_fts MATCH :match", f"f.rank MATCH '{RANK}'", *filter_sql(filters, params)]
+    sql = (f"SELECT {ROW_COLUMNS}, -f.rank AS score FROM papers_fts f JOIN papers p ON p.rowid = f.rowid "
+           f"LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id{_where(clauses)} "
+           "ORDER BY f.rank, p.arxiv_id LIMIT :limit")
+    for expression in (query, escape_query(query)):
+        if not expression:
+            break
+        try:
+            rows = connection.execute(sql, {**params, "match": expression}).fetchall()
+        except sqlite3.OperationalError as exc:
+            if not any(marker in str(exc) for marker in _FTS_ERRORS):
+                raise StoreError(f"search failed: {exc}") from None
+            continue
+        return [paper_row(row, row["score"]) for row in rows]
+    raise QueryError(f"nothing to search for in {query!r}: give words, \"a phrase\" or a prefix*")
+
+
+def browse(connection: sqlite3.Connection, filters: Filters = Filters(),
+           limit: int | None = 20) -> list[dict[str, Any]]:
+    """Papers matching ``filters`` (no query), newest first."""
+    params: dict[str, Any] = {"limit": -1 if limit is None else limit}
+    sql = (f"SELECT {ROW_COLUMNS} FROM {FROM}{_where(filter_sql(filters, params))} "
+           "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT :limit")
+    return [paper_row(row) for row in connection.execute(sql, params)]
+
+
+def filtered_ids(connection: sqlite3.Connection, filters: Filters) -> set[str]:
+    """The ids of every paper matching ``filters``."""
+    params: dict[str, Any] = {}
+    sql = f"SELECT p.arxiv_id FROM {FROM}{_where(filter_sql(filters, params))}"
+    return {row[0] for row in connection.execute(sql, params)}
+
+
+def rows_for(connection: sqlite3.Connection, scored: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
+    """Result rows for ``(arxiv_id, score)`` pairs, in the given order."""
+    found: dict[str, sqlite3.Row] = {}
+    ids = [arxiv_id for arxiv_id, _ in scored]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for row in connection.execute(f"SELECT {ROW_COLUMNS} FROM {FROM} WHERE p.arxiv_id IN ({marks})",
+                                      chunk):
+            found[row["arxiv_id"]] = row
+    return [paper_row(found[arxiv_id], score) for arxiv_id, score in scored if arxiv_id in found]
+
+
+# --- export -------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.published, p.updated, "
+                  "p.categories, p.primary_category, p.comment, p.journal_ref, p.doi, c.label, "
+                  f"c.probability, {STATUS_SQL} AS status, "
+                  "(SELECT le.venue FROM list_entries le WHERE le.arxiv_id = p.arxiv_id "
+                  " ORDER BY le.line_no LIMIT 1) AS list_venue")
+
+
+def _export_row(row: sqlite3.Row) -> dict[str, Any]:
+    probability = row["probability"]
+    return {
+        "arxiv_id": row["arxiv_id"], "version": row["version"], "title": row["title"],
+        "authors": json.loads(row["authors"] or "[]"), "abstract": row["abstract"],
+        "published": _iso(row["published"]), "updated": _iso(row["updated"]),
+        "categories": json.loads(row["categories"] or "[]"), "primary_category": row["primary_category"],
+        "comment": row["comment"], "journal_ref": row["journal_ref"], "doi": row["doi"],
+        "label": row["label"], "probability": None if probability is None else round(probability, 4),
+        "status": row["status"], "list_venue": row["list_venue"], "url": abs_url(row["arxiv_id"]),
+    }
+
+
+def export_rows(connection: sqlite3.Connection, filters: Filters = Filters(), *,
+                ids: Sequence[str] | None = None, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every field of the papers matching ``filters`` (newest first), or of ``ids`` in that order.
+
+    Streams: 100,000 rows never sit in memory at once.
+    """
+    if ids is not None:
+        wanted = list(ids)[:limit] if limit is not None else list(ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = {row["arxiv_id"]: row for row in connection.execute(
+                f"SELECT {EXPORT_COLUMNS} FROM {FROM} WHERE p.arxiv_id IN ({marks})", chunk)}
+            yield from (_export_row(rows[i]) for i in chunk if i in rows)
+        return
+    params: dict[str, Any] = {"limit": -1 if limit is None else limit}
+    sql = (f"SELECT {EXPORT_COLUMNS} FROM {FROM}{_where(filter_sql(filters, params))} "
+           "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT :limit")
+    for row in connection.execute(sql, params):
+        yield _export_row(row)
+
+
+# --- one paper ----------------------------------------------------------------------------------------
+
+def _iso(text: str | None) -> str | None:
+    """Stored naive-UTC text as ISO 8601 with its zone: ``2026-03-02T17:00:00+00:00``."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).isoformat()
+
+
+def paper_detail(connection: sqlite3.Connection, arxiv_id: str) -> dict[str, Any] | None:
+    """Everything known about one paper, or None: metadata, prediction, proposals, list entry, links."""
+    row = connection.execute(f"SELECT p.*, {STATUS_SQL} AS status FROM papers p WHERE p.arxiv_id = ?",
+                             (arxiv_id,)).fetchone()
+    if row is None:
+        return None
+    prediction = connection.execute("SELECT * FROM classifications WHERE arxiv_id = ?",
+                                    (arxiv_id,)).fetchone()
+    proposals = connection.execute(
+        "SELECT pr_number, label, state, final_label, proposed_at, decided_at FROM proposals "
+        "WHERE arxiv_id = ? ORDER BY proposed_at, id", (arxiv_id,)).fetchall()
+    entries = connection.execute(
+        "SELECT section, label, title, venue, line_no, resolved_by FROM list_entries WHERE arxiv_id = ? "
+        "ORDER BY line_no", (arxiv_id,)).fetchall()
+    return {
+        "arxiv_id": row["arxiv_id"], "version": row["version"], "title": row["title"],
+        "authors": json.loads(row["authors"] or "[]"), "published": _iso(row["published"]),
+        "updated": _iso(row["updated"]), "primary_category": row["primary_category"],
+        "categories": json.loads(row["categories"] or "[]"), "comment": row["comment"],
+        "journal_ref": row["journal_ref"], "doi": row["doi"], "status": row["status"],
+        "prediction": None if prediction is None else {
+            "label": prediction["label"], "probability": round(prediction["probability"], 4),
+            "probabilities": {k: round(v, 4) for k, v in sorted(
+                json.loads(prediction["probabilities"]).items(), key=lambda kv: (-kv[1], kv[0]))},
+            "runner_up": prediction["runner_up"], "needs_review": bool(prediction["needs_review"]),
+            "reason": prediction["reason"], "model_version": prediction["model_version"],
+            "classified_at": _iso(prediction["classified_at"]),
+        },
+        "proposals": [{"pr_number": p["pr_number"], "label": p["label"], "state": p["state"],
+                       "final_label": p["final_label"], "proposed_at": _iso(p["proposed_at"]),
+                       "decided_at": _iso(p["decided_at"])} for p in proposals],
+        "list_entry": None if not entries else {
+            "section": entries[0]["section"], "label": entries[0]["label"], "title": entries[0]["title"],
+            "venue": entries[0]["venue"], "line_no": entries[0]["line_no"],
+            "resolved_by": entries[0]["resolved_by"]},
+        "links": {"abs": abs_url(row["arxiv_id"]), "pdf": f"https://arxiv.org/pdf/{row['arxiv_id']}"},
+        "abstract": row["abstract"],
+    }

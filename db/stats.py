@@ -1,0 +1,112 @@
+"""The numbers behind ``paperbot stats``: papers per label per month, list status, and agreement.
+
+Reads papers, predictions, list entries and proposals through a read-only ``db.query`` connection;
+writes nothing. Agreement compares the classifier with what the maintainers decided: a merged proposal
+agrees when it kept its label (``final_label`` empty or equal), a rejected one disagrees, and every list
+entry with a prediction agrees when the prediction names the entry's section.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from classifier.labels import LABEL_VALUES
+from db.query import FROM, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, _where, filter_sql
+
+PROPOSAL_STATES = ("open", "merged", "rejected", "withdrawn")
+
+
+def per_month(connection: sqlite3.Connection, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """One row per month of first publication: ``{"month": "2026-03", <label>: n, ..., "total": n}``."""
+    params: dict[str, Any] = {}
+    sql = (f"SELECT COALESCE(substr(p.published, 1, 7), 'unknown') AS month, "
+           f"COALESCE(c.label, '{UNCLASSIFIED}') AS label, count(*) AS n "
+           f"FROM {FROM}{_where(filter_sql(filters, params))} GROUP BY month, label ORDER BY month")
+    months: dict[str, dict[str, Any]] = {}
+    for month, label, count in connection.execute(sql, params):
+        row = months.setdefault(month, {"month": month, **dict.fromkeys(LABEL_VALUES, 0),
+                                        UNCLASSIFIED: 0, "total": 0})
+        row[label] = row.get(label, 0) + count
+        row["total"] += count
+    return list(months.values())
+
+
+def status_counts(connection: sqlite3.Connection, filters: Filters = Filters()) -> dict[str, int]:
+    params: dict[str, Any] = {}
+    sql = (f"SELECT {STATUS_SQL} AS status, count(*) FROM {FROM}{_where(filter_sql(filters, params))} "
+           "GROUP BY status")
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: n for status, n in connection.execute(sql, params)})
+    return counts
+
+
+def _rate(agree: int, total: int) -> float | None:
+    return round(agree / total, 4) if total else None
+
+
+def _blank(label: str) -> dict[str, Any]:
+    return {"label": label, "merged_same_label": 0, "merged_relabelled": 0, "rejected": 0,
+            "listed_with_prediction": 0, "listed_same_label": 0}
+
+
+def agreement(connection: sqlite3.Connection, filters: Filters = Filters()) -> dict[str, Any]:
+    """How often the maintainers' decisions matched the classifier, overall and per label."""
+    params: dict[str, Any] = {}
+    where = _where(["pr.state IN ('merged', 'rejected')", *filter_sql(filters, params)])
+    by_label = {label: _blank(label) for label in LABEL_VALUES}
+    states = dict.fromkeys(PROPOSAL_STATES, 0)
+    params_all: dict[str, Any] = {}
+    for state, n in connection.execute(
+            f"SELECT pr.state, count(*) FROM proposals pr JOIN {FROM} ON p.arxiv_id = pr.arxiv_id"
+            f"{_where(filter_sql(filters, params_all))} GROUP BY pr.state", params_all):
+        states[state] = n
+    for label, state, final in connection.execute(
+            f"SELECT pr.label, pr.state, pr.final_label FROM proposals pr JOIN {FROM} "
+            f"ON p.arxiv_id = pr.arxiv_id{where}", params):
+        row = by_label.setdefault(label, _blank(label))
+        if state == "rejected":
+            row["rejected"] += 1
+        elif final in (None, "", label):
+            row["merged_same_label"] += 1
+        else:
+            row["merged_relabelled"] += 1
+    params = {}
+    where = _where(["le.label IS NOT NULL", "c.label IS NOT NULL", *filter_sql(filters, params)])
+    for listed, predicted in connection.execute(
+            f"SELECT le.label, c.label FROM list_entries le JOIN {FROM} ON p.arxiv_id = le.arxiv_id{where}",
+            params):
+        row = by_label.get(listed)
+        if row is None:
+            continue
+        row["listed_with_prediction"] += 1
+        row["listed_same_label"] += int(predicted == listed)
+    rows = list(by_label.values())
+    for row in rows:
+        decided = row["merged_same_label"] + row["merged_relabelled"] + row["rejected"]
+        row["proposal_agreement"] = _rate(row["merged_same_label"], decided)
+        row["list_agreement"] = _rate(row["listed_same_label"], row["listed_with_prediction"])
+    same = sum(r["merged_same_label"] for r in rows)
+    decided = same + sum(r["merged_relabelled"] + r["rejected"] for r in rows)
+    listed = sum(r["listed_with_prediction"] for r in rows)
+    listed_same = sum(r["listed_same_label"] for r in rows)
+    return {
+        "proposals": states,
+        "decided": decided, "merged_same_label": same,
+        "merged_relabelled": sum(r["merged_relabelled"] for r in rows),
+        "rejected": sum(r["rejected"] for r in rows), "proposal_agreement": _rate(same, decided),
+        "listed_with_prediction": listed, "listed_same_label": listed_same,
+        "list_agreement": _rate(listed_same, listed),
+        "by_label": rows,
+    }
+
+
+def summary(connection: sqlite3.Connection, filters: Filters = Filters()) -> dict[str, Any]:
+    """Everything ``paperbot stats`` prints."""
+    months = per_month(connection, filters)
+    return {
+        "papers": sum(row["total"] for row in months),
+        "per_month": months,
+        "status": status_counts(connection, filters),
+        "agreement": agreement(connection, filters),
+    }

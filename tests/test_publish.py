@@ -1,0 +1,457 @@
+"""bot/publish.py against the loopback GitHub fake: real HTTP, real PyGithub, nothing of ours mocked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bot.config import GitHubSettings
+from bot.errors import PublishError
+from bot.publish import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
+from tests.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
+
+pytest_plugins = ["tests.github_server"]  # the github_server fixture; harmless once conftest registers it
+
+BRANCH = "paperbot/new-papers"
+ENTRY = "- [Fast Sampler](https://arxiv.org/abs/2501.00001)\n"
+SECTION = "## Quantization for Diffusion Models\n\n"
+
+MakePublisher = Callable[..., Publisher]
+
+
+def add_entry(readme: str, entry: str = ENTRY) -> str:
+    """Stand-in for bot/awesome.py: insert one line under the quantization heading."""
+    return readme.replace(SECTION, SECTION + entry)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def make_publisher(github_server: FakeGitHub, sleeps: list[float]) -> Iterator[MakePublisher]:
+    made: list[Publisher] = []
+
+    def make(token: str | None = None, **overrides: object) -> Publisher:
+        settings = GitHubSettings(token=token or github_server.token, repository="octo/papers",
+                                  api_url=github_server.url, **overrides)  # type: ignore[arg-type]
+        publisher = Publisher(settings, seconds_between_requests=0, seconds_between_writes=0,
+                              backoff_seconds=0.5, sleep=sleeps.append)
+        made.append(publisher)
+        return publisher
+
+    yield make
+    for publisher in made:
+        publisher.close()
+
+
+@pytest.fixture
+def publisher(make_publisher: MakePublisher) -> Publisher:
+    return make_publisher()
+
+
+def run(publisher: Publisher, entry: str = ENTRY, body: str = "Adds 1 paper.") -> tuple[str, PullResult]:
+    """One cron run: read the list, add an entry, publish."""
+    text, base_sha = publisher.read_file("README.md")
+    new = add_entry(text, entry)
+    return new, publisher.publish("README.md", new, "paperbot: new papers", body, base_sha=base_sha)
+
+
+def write_paths(server: FakeGitHub) -> list[str]:
+    return [f"{r.method} {r.path.removeprefix('/repos/octo/papers')}" for r in server.writes()]
+
+
+# -- the rolling pull request ------------------------------------------------------------------------------
+
+
+def test_first_run_opens_one_pr_with_one_commit_on_the_base(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    new, result = run(publisher)
+    pull = github_server.pull(result.number)
+    assert result.created and result.changed
+    assert (pull.title, pull.body, pull.labels, pull.user) == (
+        "paperbot: new papers", "Adds 1 paper.", ["paperbot"], "github-actions[bot]")
+    head = github_server.commits[github_server.head(BRANCH)]  # type: ignore[index]
+    assert head.parents == [github_server.head("main")]
+    assert github_server.file("README.md", BRANCH) == new
+    assert write_paths(github_server) == ["POST /git/trees", "POST /git/commits", "POST /git/refs",
+                                          "POST /pulls", "POST /issues/1/labels"]
+
+
+def test_second_run_updates_the_same_pr(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    _, first = run(make_publisher())
+    github_server.clear_log()
+    second_entry = ENTRY + "- [Tiny DiT](https://arxiv.org/abs/2501.00002)\n"
+    new, second = run(make_publisher(), second_entry, body="Adds 2 papers.")
+    assert second.number == first.number and not second.created and second.changed
+    assert len(github_server.open_pulls()) == 1
+    assert github_server.pull(first.number).body == "Adds 2 papers."
+    assert github_server.file("README.md", BRANCH) == new
+    assert write_paths(github_server) == ["POST /git/trees", "POST /git/commits",
+                                          f"PATCH /git/refs/heads/{BRANCH}", "PATCH /pulls/1"]
+
+
+def test_identical_rerun_makes_zero_writes(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    run(make_publisher())
+    github_server.clear_log()
+    _, again = run(make_publisher())
+    assert not again.created and not again.changed
+    assert github_server.writes() == []
+
+
+def test_main_edited_between_runs_rebuilds_the_branch_from_the_new_main(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    run(make_publisher())
+    human = github_server.file("README.md").replace("# Awesome Efficient Diffusion\n",  # type: ignore[union-attr]
+                                                    "# Awesome Efficient Diffusion\n\nMaintained by hand.\n")
+    new_main = github_server.push({"README.md": human})
+    new, result = run(make_publisher())
+    branch_head = github_server.commits[github_server.head(BRANCH)]  # type: ignore[index]
+    assert branch_head.parents == [new_main]
+    assert "Maintained by hand." in new and ENTRY in new
+    assert github_server.file("README.md", BRANCH) == new
+    github_server.merge_pull(result.number)
+    assert github_server.file("README.md") == new
+
+
+def test_list_changed_on_main_during_the_run_is_never_overwritten(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    text, base_sha = publisher.read_file("README.md")
+    github_server.push({"README.md": text + "- a maintainer's paper\n"})
+    moved = r"README.md changed on main during this run \(\w{7} → \w{7}\); run again"
+    with pytest.raises(PublishError, match=moved):
+        publisher.publish("README.md", add_entry(text), "t", "b", base_sha=base_sha)
+    assert github_server.head(BRANCH) is None and github_server.writes() == []
+
+
+def test_unrelated_change_on_main_during_the_run_is_fine(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    text, base_sha = publisher.read_file("README.md")
+    moved = github_server.push({"CONTRIBUTING.md": "Be nice.\n"})
+    publisher.publish("README.md", add_entry(text), "t", "b", base_sha=base_sha)
+    assert github_server.commits[github_server.head(BRANCH)].parents == [moved]  # type: ignore[index]
+    assert github_server.file("CONTRIBUTING.md", BRANCH) == "Be nice.\n"
+
+
+def test_three_hundred_papers_take_the_same_writes_as_one(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    entries = "".join(f"- [Paper {i}](https://arxiv.org/abs/2501.{i:05d})\n" for i in range(300))
+    run(publisher, entries, body="Adds 300 papers.")
+    assert len(github_server.writes()) == 5
+
+
+def test_a_human_commit_on_the_bot_branch_is_replaced(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    new, _ = run(make_publisher())
+    github_server.push({"README.md": new + "- pushed by hand\n"}, branch=BRANCH)
+    run(make_publisher())
+    assert github_server.commits[github_server.head(BRANCH)].parents == [github_server.head("main")]  # type: ignore[index]
+    assert github_server.file("README.md", BRANCH) == new
+
+
+def test_publishing_the_base_content_is_a_caller_error(publisher: Publisher) -> None:
+    text, _ = publisher.read_file("README.md")
+    with pytest.raises(ValueError, match="close_pr"):
+        publisher.publish("README.md", text, "t", "b")
+
+
+def test_renamed_default_branch_is_read_from_the_api(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    run(make_publisher())
+    github_server.rename_default_branch("trunk")
+    github_server.push({"README.md": "# Renamed\n\n" + SECTION}, branch="trunk")
+    new, result = run(make_publisher())
+    assert new.startswith("# Renamed") and github_server.pull(result.number).base_ref == "trunk"
+    assert github_server.commits[github_server.head(BRANCH)].parents == [github_server.head("trunk")]  # type: ignore[index]
+
+
+def test_long_body_is_cut_under_githubs_limit(github_server: FakeGitHub, publisher: Publisher) -> None:
+    _, result = run(publisher, body="- a paper line\n" * 5000)
+    body = github_server.pull(result.number).body
+    assert body is not None and len(body) <= MAX_BODY_CHARS
+    assert body.endswith("the README diff lists every paper)\n")
+
+
+# -- finding the PR: create-or-update, and PRs that are not ours ---------------------------------------------
+
+
+def test_already_exists_is_found_and_updated(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    _, first = run(make_publisher())
+    github_server.fail("GET", r"/pulls$", 200, body=[])  # the lookup misses it (eventual consistency)
+    _, again = run(make_publisher(), body="Updated body")
+    assert again.number == first.number and not again.created
+    assert len(github_server.open_pulls()) == 1
+    assert github_server.pull(first.number).body == "Updated body"
+    assert [r.status for r in github_server.calls("POST", r"/pulls$")][-1] == 422
+
+
+def test_post_that_timed_out_but_created_the_pr_ends_with_exactly_one(
+        github_server: FakeGitHub, publisher: Publisher, sleeps: list[float]) -> None:
+    github_server.fail("POST", r"/pulls$", 502, apply=True)  # the PR is created; the client sees a 502
+    _, result = run(publisher)
+    assert [r.status for r in github_server.calls("POST", r"/pulls$")] == [502, 422]
+    assert len(github_server.open_pulls()) == 1 and result.number == 1
+    assert github_server.pull(1).labels == ["paperbot"] and sleeps == [0.5]
+
+
+def test_a_forks_pr_with_the_same_branch_name_is_ignored(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    fork_pr = github_server.open_fork_pull("alice", BRANCH, {"README.md": "alice's list\n"}, body="mine")
+    assert publisher.open_pr() is None
+    _, result = run(publisher)
+    assert result.number != fork_pr.number and result.created
+    assert (fork_pr.title, fork_pr.body, fork_pr.labels) == ("Add my paper", "mine", [])
+    assert fork_pr.state == "open"
+    assert not [r for r in github_server.writes() if r.path.endswith(f"/{fork_pr.number}")]
+
+
+def test_the_fork_pr_stays_ignored_when_github_ignores_the_head_filter(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    github_server.ignore_head_filter = True
+    fork_pr = github_server.open_fork_pull("alice", BRANCH, {"README.md": "alice's list\n"})
+    run(publisher)
+    found = publisher.open_pr()
+    assert found is not None and found.number != fork_pr.number and ENTRY in found.readme  # type: ignore[operator]
+    assert all(":" in r.query.get("head", ":") for r in github_server.calls("GET", r"/pulls$"))
+
+
+def test_a_pr_on_our_branch_opened_by_someone_else_is_never_touched(
+        github_server: FakeGitHub, publisher: Publisher) -> None:
+    github_server.push({"README.md": "by hand\n"}, branch=BRANCH)
+    human = github_server.open_pull(BRANCH, user="alice", title="Manual")
+    with pytest.raises(PublishError, match="opened by alice.*never edits a PR it did not open"):
+        run(publisher)
+    assert github_server.writes() == [] and human.title == "Manual"
+
+
+def test_the_bot_login_falls_back_when_the_token_cannot_read_user(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    github_server.user_error = (403, NOT_ACCESSIBLE)  # what GITHUB_TOKEN gets from GET /user
+    _, first = run(make_publisher())
+    github_server.clear_log()
+    _, again = run(make_publisher())
+    assert again.number == first.number and github_server.writes() == []
+
+
+def test_close_when_nothing_is_left(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    _, result = run(make_publisher())
+    closer = make_publisher()
+    assert closer.close_pr("Every paper is on main now.") == result.number
+    pull = github_server.pull(result.number)
+    assert pull.state == "closed" and pull.merged_at is None and CLOSED_MARKER in pull.body  # type: ignore[operator]
+    assert [c["body"] for c in pull.comments] == ["Every paper is on main now."]
+    assert github_server.head(BRANCH) is None
+    github_server.clear_log()
+    assert make_publisher().close_pr("again") is None and github_server.writes() == []
+
+
+# -- history for the learning loop ---------------------------------------------------------------------------
+
+
+def test_bot_pr_history_merged_with_edits_and_closed_unmerged(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    new, first = run(make_publisher(), body="<!-- paperbot:proposed 2501.00001 -->")
+    edited = new.replace(ENTRY, "").replace("## Knowledge Distillation for Diffusion Models\n\n",
+                                            "## Knowledge Distillation for Diffusion Models\n\n" + ENTRY)
+    github_server.merge_pull(first.number, edit={"README.md": edited}, delete_branch=True)
+    assert github_server.file("README.md") == edited
+    _, second = run(make_publisher(), "- [Rejected](https://arxiv.org/abs/2501.00009)\n", body="rejected one")
+    assert second.number != first.number and second.created
+    github_server.close_pull(second.number)
+    github_server.open_fork_pull("alice", BRANCH, {"README.md": "fork\n"})
+    github_server.close_pull(3)
+
+    history = make_publisher().bot_pull_requests()
+    assert [(h.number, h.merged, h.closed_by_bot) for h in history] == [(2, False, False), (1, True, False)]
+    assert history[1].readme_at_head == edited and history[1].merged_at is not None
+    assert history[1].body == "<!-- paperbot:proposed 2501.00001 -->"
+    assert "Rejected" in history[0].readme_at_head and history[0].merged_at is None  # type: ignore[operator]
+
+
+def test_history_marks_prs_the_bot_closed_itself(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    run(make_publisher())
+    make_publisher().close_pr("")
+    [closed] = make_publisher().bot_pull_requests(path=None)
+    assert closed.closed_by_bot and not closed.merged and closed.readme_at_head is None
+
+
+# -- failures ----------------------------------------------------------------------------------------------
+
+
+def test_502_is_retried_then_succeeds(
+        github_server: FakeGitHub, publisher: Publisher, sleeps: list[float]) -> None:
+    github_server.fail("GET", r"^/repos/octo/papers$", 502)
+    run(publisher)
+    assert sleeps == [0.5] and len(github_server.open_pulls()) == 1
+
+
+def test_a_dropped_connection_is_retried(
+        github_server: FakeGitHub, publisher: Publisher, sleeps: list[float]) -> None:
+    github_server.fail("GET", r"/pulls$", 0)
+    run(publisher)
+    assert sleeps == [0.5] and len(github_server.open_pulls()) == 1
+
+
+def test_503_past_the_retry_limit_is_one_clear_line(github_server: FakeGitHub, publisher: Publisher,
+                                                    sleeps: list[float]) -> None:
+    github_server.fail("GET", r"^/repos/octo/papers$", 503, times=100)
+    with pytest.raises(PublishError) as caught:
+        publisher.read_file("README.md")
+    message = str(caught.value)
+    assert "\n" not in message and "HTTP 503 after 4 attempts" in message and "try again later" in message
+    assert sleeps == [0.5, 1.0, 2.0] and len(github_server.requests) == 4
+
+
+def test_retry_budget_bounds_the_total_wait(github_server: FakeGitHub, make_publisher: MakePublisher,
+                                            sleeps: list[float]) -> None:
+    github_server.fail("GET", r"^/repos/octo/papers$", 503, times=100)
+    with pytest.raises(PublishError, match="of the 1 s retry budget"):
+        make_publisher(max_retries=50, retry_budget_seconds=1.0).read_file("README.md")
+    assert sum(sleeps) <= 1.0
+
+
+def test_secondary_rate_limit_waits_retry_after(github_server: FakeGitHub, publisher: Publisher,
+                                                sleeps: list[float]) -> None:
+    github_server.fail("POST", r"/pulls$", 403, "You have exceeded a secondary rate limit. Please wait a few "
+                       "minutes before you try again.", headers={"Retry-After": "7"})
+    run(publisher)
+    assert sleeps == [7.0] and len(github_server.open_pulls()) == 1
+
+
+def test_rate_limit_longer_than_the_budget_fails_at_once(github_server: FakeGitHub, publisher: Publisher,
+                                                         sleeps: list[float]) -> None:
+    github_server.fail("POST", r"/pulls$", 403, "You have exceeded a secondary rate limit.",
+                       headers={"Retry-After": "600"})
+    with pytest.raises(PublishError, match="asked to wait 600 s more.*try again later"):
+        run(publisher)
+    assert sleeps == []
+
+
+def test_could_not_resolve_to_a_node_is_retried_for_labels(github_server: FakeGitHub, publisher: Publisher,
+                                                           sleeps: list[float]) -> None:
+    github_server.fail("POST", r"/issues/\d+/labels$", 422,
+                       "Could not resolve to a node with the global id of 'PR_1'")
+    run(publisher)
+    assert github_server.pull(1).labels == ["paperbot"] and sleeps == [0.5]
+
+
+def test_bad_token(make_publisher: MakePublisher) -> None:
+    expected = r"HTTP 401 \(Bad credentials\); GITHUB_TOKEN is invalid or expired"
+    with pytest.raises(PublishError, match=expected):
+        make_publisher(token="wrong-token").read_file("README.md")
+
+
+def test_actions_not_permitted_to_open_prs_names_the_setting_then_reuses_the_branch(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    github_server.allow_actions_prs = False
+    with pytest.raises(PublishError) as caught:
+        run(make_publisher())
+    assert str(caught.value) == (
+        f"opening the pull request: GitHub answered HTTP 403 ({NOT_PERMITTED}); enable Settings → Actions → "
+        "General → Workflow permissions → Allow GitHub Actions to create and approve pull requests")
+    assert github_server.head(BRANCH) is not None  # G1: the branch was pushed
+    github_server.allow_actions_prs = True
+    github_server.clear_log()
+    run(make_publisher())
+    assert write_paths(github_server) == ["POST /pulls", "POST /issues/1/labels"]
+
+
+def test_read_only_token_names_the_permissions(github_server: FakeGitHub, publisher: Publisher) -> None:
+    github_server.read_only = True
+    with pytest.raises(PublishError, match="give the job `contents: write` and `pull-requests: write`"):
+        run(publisher)
+
+
+def test_unknown_repository(github_server: FakeGitHub) -> None:
+    settings = GitHubSettings(token=github_server.token, repository="octo/nope", api_url=github_server.url)
+    expected = r"reading repository octo/nope: .*HTTP 404.*check GITHUB_REPOSITORY"
+    with pytest.raises(PublishError, match=expected):
+        Publisher(settings, seconds_between_requests=0, seconds_between_writes=0).read_file("README.md")
+
+
+@pytest.mark.parametrize(("settings", "hint"), [
+    (GitHubSettings(repository="octo/papers"), "set GITHUB_TOKEN"),
+    (GitHubSettings(token="t"), "set GITHUB_REPOSITORY"),
+    (GitHubSettings(token="t", repository="papers"), "is not 'owner/name'"),
+])
+def test_missing_settings_are_refused_before_any_request(settings: GitHubSettings, hint: str) -> None:
+    with pytest.raises(PublishError, match=hint):
+        Publisher(settings)
+
+
+def test_the_token_never_appears_in_errors_logs_or_reprs(
+        github_server: FakeGitHub, publisher: Publisher, caplog: pytest.LogCaptureFixture) -> None:
+    token = github_server.token
+    github_server.fail("GET", r"/pulls$", 422, f"Validation Failed for token {token}")
+    with caplog.at_level(logging.DEBUG, logger="github"), pytest.raises(PublishError) as caught:
+        run(publisher)
+    assert token not in str(caught.value) and "***" in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert "Validation Failed for token ***" in caplog.text and token not in caplog.text
+    assert token not in repr(publisher) and token not in repr(publisher.api)
+
+
+# -- snapshot state branch ---------------------------------------------------------------------------------
+
+
+def test_snapshot_round_trip(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    data = bytes(range(256)) * 40
+    first = make_publisher()
+    assert first.pull_snapshot("paperbot.db") is None
+    first.push_snapshot("paperbot.db", data, "state: run 1")
+    second = make_publisher()
+    assert second.pull_snapshot("paperbot.db") == data
+    sha = second.push_snapshot("paperbot.db", data + b"\x00", "state: run 2")
+    commit = github_server.commits[sha]
+    assert commit.parents == [] and list(github_server.trees[commit.tree]) == ["paperbot.db"]
+    assert make_publisher().pull_snapshot("other.db") is None
+    github_server.clear_log()
+    third = make_publisher()
+    assert third.pull_snapshot("paperbot.db") == data + b"\x00"
+    assert third.push_snapshot("paperbot.db", data + b"\x00", "unchanged") == sha
+    assert github_server.writes() == []
+
+
+def test_snapshot_compare_and_swap(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    slow, fast = make_publisher(), make_publisher()
+    assert slow.pull_snapshot("paperbot.db") is None and fast.pull_snapshot("paperbot.db") is None
+    fast.push_snapshot("paperbot.db", b"fast", "fast run")
+    with pytest.raises(PublishError, match="state branch paperbot/state moved since this run read it"):
+        slow.push_snapshot("paperbot.db", b"slow", "slow run")
+    again = make_publisher()
+    assert again.pull_snapshot("paperbot.db") == b"fast"
+    fast.push_snapshot("paperbot.db", b"fast 2", "fast run 2")
+    with pytest.raises(PublishError, match="moved"):
+        again.push_snapshot("paperbot.db", b"late", "late run")
+    assert make_publisher().pull_snapshot("paperbot.db") == b"fast 2"
+
+
+# -- alarm issue ------------------------------------------------------------------------------------------
+
+
+def test_alarm_issue_is_opened_once_then_commented_then_resolved(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    number = make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 72 h.")
+    github_server.clear_log()
+    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 72 h.") == number
+    assert github_server.writes() == []
+    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 96 h.") == number
+    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 96 h.") == number
+    issue = github_server.issues["octo/papers"][number]
+    assert [c["body"] for c in issue.comments] == ["No run for 96 h."] and issue.labels == ["paperbot"]
+    assert len(github_server.issues["octo/papers"]) == 1
+    assert make_publisher().resolve_alarm_issue("Healthy again.") == number
+    assert issue.state == "closed" and issue.comments[-1]["body"] == "Healthy again."
+    assert make_publisher().resolve_alarm_issue("again") is None
+    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "Down again.") != number
+
+
+def test_alarm_without_issues_permission_says_so(github_server: FakeGitHub, publisher: Publisher) -> None:
+    github_server.fail("POST", r"/issues$", 403, NOT_ACCESSIBLE)
+    with pytest.raises(PublishError, match="opening the alarm issue: .*give the job `issues: write`"):
+        publisher.ensure_alarm_issue("t", "b")
