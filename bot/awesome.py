@@ -4,7 +4,8 @@ Runs after classification, before publishing. Reads a README string; returns a R
 are kept byte for byte (CRLF, trailing spaces, missing final newline included): ``parse_list(s).render()``
 is ``s``, and ``add_entries`` only inserts lines. Sections come from ``ListSettings.sections`` (label value
 -> heading text); entries are bullet lines (``- [CVPR] Title``) or table rows. ``bot/entries.py`` renders a
-new entry, ``bot/titles.py`` decides what is already listed, ``bot/markdown.py`` checks the result.
+new entry, ``bot/listparse.py`` reads the list, ``bot/titles.py`` decides what is already listed,
+``bot/markdown.py`` checks the result.
 Pure: no I/O.
 """
 
@@ -20,6 +21,14 @@ from dataclasses import dataclass, replace
 from bot import entries as fmt
 from bot.config import ListSettings
 from bot.errors import ListError
+from bot.listparse import (
+    LINK_RE,
+    AwesomeList,
+    Block,
+    Entry,
+    Section,
+    parse_list,
+)
 from bot.markdown import check_insertion, clean_text, split_cells, structure
 from bot.models import Addition, Paper, parse_arxiv_id
 from bot.titles import Match, TitleIndex
@@ -29,215 +38,7 @@ log = logging.getLogger(__name__)
 
 ORDERS = ("newest-first", "oldest-first")
 
-_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_BULLET_RE = re.compile(r"^(?P<prefix>(?P<indent> {0,3})[-*+][ \t]+)(?P<body>\S.*)$")
-_DELIMITER_RE = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-_VENUE_TAG_RE = re.compile(r"^\[(?P<venue>[^\[\]]+)\](?!\()[ \t]*")
-_LINK_RE = re.compile(r"\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<url>[^()\s]+)\)")
-_ARXIV_RE = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)/|arXiv:\s?)((?:[a-z-]+(?:\.[A-Z]{2})?/\d{7})"
-                       r"|\d{4}\.\d{4,6})", re.IGNORECASE)
 _PAPER_HEADING_RE = re.compile(r"paper", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One human (or earlier bot) entry: a list item or a table row."""
-
-    line: int
-    kind: str  # "bullet" or "row"
-    venue: str | None
-    title: str  # as written (Markdown source)
-    title_linked: bool
-    arxiv_ids: tuple[str, ...]
-    code_urls: tuple[str, ...]
-    prefix: str = ""
-
-
-@dataclass(frozen=True)
-class Block:
-    """A run of entries: a bullet list, or a table (``start`` is its header line)."""
-
-    kind: str  # "bullet" or "table"
-    start: int
-    end: int  # exclusive
-    entries: tuple[Entry, ...]
-    columns: tuple[str, ...] = ()  # table column kinds (see bot/entries.py TableStyle)
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    level: int
-    line: int
-    end: int  # exclusive: the next heading of the same or a higher level
-
-
-@dataclass(frozen=True)
-class AwesomeList:
-    """A parsed README. ``lines`` have no line endings; ``eols`` keep them ("\\n", "\\r\\n" or "")."""
-
-    lines: tuple[str, ...]
-    eols: tuple[str, ...]
-    sections: tuple[Section, ...]
-    blocks: tuple[Block, ...]
-
-    def render(self) -> str:
-        return "".join(line + eol for line, eol in zip(self.lines, self.eols, strict=True))
-
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return tuple(entry for block in self.blocks for entry in block.entries)
-
-    def section(self, heading: str) -> Section:
-        """The one section with this heading text; ``ListError`` if it is missing or repeated."""
-        found = [s for s in self.sections if _heading_key(s.heading) == _heading_key(heading)]
-        if len(found) != 1:
-            where = ", ".join(str(s.line + 1) for s in found)
-            why = "is missing" if not found else f"appears {len(found)} times (lines {where})"
-            raise ListError(f"the list's section heading {heading!r} {why}; fix the README or "
-                            f"list.sections in the configuration")
-        return found[0]
-
-
-def _heading_key(text: str) -> str:
-    return " ".join(text.replace("*", "").split()).casefold()
-
-
-def column_kind(header: str) -> str:
-    """What a table column holds, from its header text ("Pub. or Date" -> "venue")."""
-    name = header.replace("*", "").strip().casefold()
-    if name in {"no", "no.", "#", "id", "index", "number", "n"}:
-        return "num"
-    rules = (("arxiv", ("arxiv", "pdf", "link")), ("code", ("github", "code", "repo")),
-             ("title", ("title", "paper", "name")), ("authors", ("author",)),
-             ("venue", ("pub", "venue", "conference", "date", "year", "journal")))
-    for kind, words in rules:
-        if any(word in name for word in words):
-            return kind
-    return "other"
-
-
-def parse_list(readme: str) -> AwesomeList:
-    """Split a README into lines, headings and entry blocks, keeping every byte for ``render``."""
-    lines, eols = [], []
-    parts = readme.split("\n")
-    for k, part in enumerate(parts):
-        eol = "\n" if k < len(parts) - 1 else ""
-        if not eol and not part:
-            break  # the text ended with a newline
-        if part.endswith("\r"):
-            part, eol = part[:-1], "\r" + eol
-        lines.append(part)
-        eols.append(eol)
-    skip = _skipped_lines(lines)
-    headings = [(i, m) for i, line in enumerate(lines) if i not in skip and (m := _HEADING_RE.match(line))]
-    sections = []
-    for n, (i, match) in enumerate(headings):
-        level = len(match.group(1))
-        end = next((j for j, m in headings[n + 1:] if len(m.group(1)) <= level), len(lines))
-        sections.append(Section((match.group(2) or "").strip(), level, i, end))
-    return AwesomeList(tuple(lines), tuple(eols), tuple(sections), tuple(_blocks(lines, skip)))
-
-
-def _skipped_lines(lines: Sequence[str]) -> set[int]:
-    """Lines inside fenced code or multi-line HTML comments: never headings or entries."""
-    skip: set[int] = set()
-    fence: str | None = None
-    comment = False
-    for i, line in enumerate(lines):
-        if fence is not None:
-            skip.add(i)
-            if line.strip().startswith(fence):
-                fence = None
-        elif comment:
-            skip.add(i)
-            comment = "-->" not in line
-        elif match := _FENCE_RE.match(line):
-            skip.add(i)
-            fence = match.group(1)[0] * 3
-        elif "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
-            skip.add(i)
-            comment = True
-    return skip
-
-
-def _blocks(lines: Sequence[str], skip: set[int]) -> Iterable[Block]:
-    i = 0
-    while i < len(lines):
-        if i in skip:
-            i += 1
-            continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        is_table = "|" in lines[i] and _DELIMITER_RE.match(nxt) is not None
-        if is_table and len(split_cells(nxt)) == len(split_cells(lines[i])):
-            columns = tuple(column_kind(cell) for cell in split_cells(lines[i]))
-            end = i + 2
-            while end < len(lines) and end not in skip and "|" in lines[end] and lines[end].strip():
-                end += 1
-            rows = tuple(_row_entry(j, lines[j], columns) for j in range(i + 2, end))
-            yield Block("table", i, end, rows, columns)
-            i = end
-        elif match := _BULLET_RE.match(lines[i]):
-            indent, end, items = match.group("indent"), i, []
-            while end < len(lines) and end not in skip:
-                item = _BULLET_RE.match(lines[end])
-                if item and item.group("indent") == indent:
-                    items.append(_bullet_entry(end, item))
-                elif not _continues(lines, end, indent):
-                    break
-                end += 1
-            yield Block("bullet", i, end, tuple(items))
-            i = end
-        else:
-            i += 1
-
-
-def _continues(lines: Sequence[str], i: int, indent: str) -> bool:
-    """An indented continuation of the item above, or a blank line inside a loose list."""
-    if lines[i].strip():
-        return lines[i].startswith(indent + "  ")
-    after = _BULLET_RE.match(lines[i + 1]) if i + 1 < len(lines) else None
-    return after is not None and after.group("indent") == indent
-
-
-def _links(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    ids = []
-    for match in _ARXIV_RE.finditer(text):
-        try:
-            ids.append(parse_arxiv_id(match.group(1))[0])
-        except ValueError:
-            continue
-    codes = [url for m in _LINK_RE.finditer(text) if (url := fmt.github_url(m.group("url")))]
-    return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(codes))
-
-
-def _bullet_entry(line_no: int, match: re.Match[str]) -> Entry:
-    body = match.group("body")
-    venue_match = _VENUE_TAG_RE.match(body)
-    rest = body[venue_match.end():] if venue_match else body
-    first_link = _LINK_RE.search(rest)
-    linked = first_link is not None and first_link.start() == 0
-    if first_link is not None and linked:
-        title = first_link.group("text")
-    else:
-        title = rest[: first_link.start()] if first_link else rest
-        title = title.rstrip().rstrip("[(").rstrip(" -\u2013\u2014|,:")
-    ids, codes = _links(rest)
-    return Entry(line_no, "bullet", venue_match.group("venue") if venue_match else None, title.strip(),
-                 linked, ids, codes, match.group("prefix"))
-
-
-def _row_entry(line_no: int, line: str, columns: tuple[str, ...]) -> Entry:
-    cells = split_cells(line)
-    title_cell = cells[columns.index("title")] if "title" in columns and columns.index("title") < len(cells) \
-        else ""
-    link = _LINK_RE.fullmatch(title_cell)
-    venue_cells = [cells[k] for k, kind in enumerate(columns) if kind == "venue" and k < len(cells)]
-    venue = venue_cells[0].replace("**", "").strip() if venue_cells else None
-    ids, codes = _links(line)
-    return Entry(line_no, "row", venue or None, link.group("text") if link else title_cell, link is not None,
-                 ids, codes)
 
 
 # --- already listed? --------------------------------------------------------------------------------------
@@ -444,7 +245,7 @@ def _table_style(doc: AwesomeList, block: Block) -> fmt.TableStyle:
                 num["[{n}]" if cell.startswith("[") else "{n}"] += 1
             elif kind == "venue" and any(p.search(cell) for _, p in fmt.VENUES):
                 bold[cell.startswith("**")] += 1
-            elif kind in {"code", "other"} and not _LINK_RE.search(cell):
+            elif kind in {"code", "other"} and not LINK_RE.search(cell):
                 empty[cell] += 1
     arxiv.pop("", None)
     code.pop("", None)
@@ -469,7 +270,7 @@ def _cell_template(cell: str, value: str, placeholder: str, hosts: tuple[str, ..
 
 def _render_with(doc: AwesomeList, inserts: dict[int, list[str]]) -> str:
     eol = Counter(e for e in doc.eols if e).most_common(1)[0][0] if any(doc.eols) else "\n"
-    out = []
+    out: list[str] = []
     for i, (line, line_eol) in enumerate(zip(doc.lines, doc.eols, strict=True)):
         out.extend(new + eol for new in inserts.get(i, ()))
         grows = len(doc.lines) in inserts and i == len(doc.lines) - 1  # lines are appended after the last

@@ -16,14 +16,9 @@ SNAPSHOT_FILE = "paperbot.db"
 
 
 def _publisher(app: App, repo: str | None = None):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
+    from bot.run import make_publisher
 
-    from bot.publish import Publisher
-
-    settings = app.settings.github
-    if repo:
-        settings = replace(settings, repository=repo)
-    return Publisher(settings)
+    return make_publisher(app.settings, repo)
 
 
 @db_group.command("check")

@@ -105,7 +105,7 @@ class ListSettings:
 
 @dataclass(frozen=True)
 class GitHubSettings:
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # a secret: never printed
     repository: str | None = None
     api_url: str = DEFAULT_GITHUB_API_URL
     branch: str = "paperbot/new-papers"
@@ -116,6 +116,11 @@ class GitHubSettings:
     timeout_seconds: float = 15.0
     max_retries: int = 3
     retry_budget_seconds: float = 120.0
+    # GitHub asks integrations to pace requests and wait at least a second between writes:
+    # https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+    seconds_between_requests: float = 0.25
+    seconds_between_writes: float = 1.0
+    backoff_seconds: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ Paging rule (``fetch_papers``): pages are requested at ``start`` = entries recei
 * empty page with less than one page of results outstanding (``totalResults - start < page_size``): retried
   ``EMPTY_TAIL_RETRIES`` times, then accepted as an over-reported total (A6) and recorded in ``shortfall``;
 * any other empty page (a page or more outstanding): retried like an error, then ``FetchError``.
+
+An under-reported ``totalResults`` cannot be seen from here; the overlapping windows catch it next run.
+Redirects are not followed (a 3xx fails with its status): a moved endpoint is a config change.
 """
 
 from __future__ import annotations

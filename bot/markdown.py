@@ -122,7 +122,8 @@ def _needs_break(text: str, i: int, nxt: str) -> bool:
 def _parser() -> MarkdownIt:
     """GFM as GitHub renders it, near enough: tables, strikethrough, scheme autolinks, ``$math$``."""
     md = MarkdownIt("gfm-like").use(dollarmath_plugin)
-    md.linkify.set({"fuzzy_link": False})  # GitHub links www. and scheme URLs, not bare domains
+    if md.linkify is not None:  # GitHub links www. and scheme URLs, not bare domains
+        md.linkify.set({"fuzzy_link": False})
     return md
 
 
@@ -144,7 +145,9 @@ def split_cells(row: str) -> list[str]:
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    cells, current, escaped = [], [], False
+    cells: list[str] = []
+    current: list[str] = []
+    escaped = False
     for ch in body:
         if ch == "|" and not escaped:
             cells.append("".join(current).strip())

@@ -134,12 +134,13 @@ def _order(addition: Addition) -> tuple[str, str]:
 
 def _head(marker: str, proposed: int, review: int, counts: Mapping[str, int] | None) -> str:
     papers = f"{proposed} new paper{'s' if proposed != 1 else ''}"
-    note = f" {review} borderline paper{'s' if review != 1 else ''} need{'s' if review == 1 else ''} review." \
-        if review else ""
+    note = " 1 borderline paper needs review." if review == 1 else \
+        f" {review} borderline papers need review." if review else ""
     lines = [marker, "", INTRO.format(proposed=papers, review=note), ""]
     if counts:
-        lines += [" \u00b7 ".join(f"{sanitize(key.replace('_', ' ').capitalize(), max_chars=40)}: {int(value)}"
-                                  for key, value in counts.items()), ""]
+        shown = [f"{sanitize(key.replace('_', ' ').capitalize(), max_chars=40)}: {int(value)}"
+                 for key, value in counts.items()]
+        lines += [" \u00b7 ".join(shown), ""]
     return "\n".join(lines) + "\n"
 
 

@@ -73,9 +73,19 @@ def _publisher(settings: Settings, options: RunOptions):  # type: ignore[no-unty
             raise PublishError("--open-pr needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN")
         raise BotError("no list to read: pass --list PATH, or set GITHUB_REPOSITORY (and GITHUB_TOKEN) "
                        "to read it from GitHub")
+    return make_publisher(settings)
+
+
+def make_publisher(settings: Settings, repository: str | None = None):  # type: ignore[no-untyped-def]
+    """The GitHub side, paced as configured (``[github]`` seconds_between_requests/writes)."""
+    from dataclasses import replace
+
     from bot.publish import Publisher
 
-    return Publisher(settings.github)
+    github = replace(settings.github, repository=repository) if repository else settings.github
+    return Publisher(github, seconds_between_requests=github.seconds_between_requests,
+                     seconds_between_writes=github.seconds_between_writes,
+                     backoff_seconds=github.backoff_seconds)
 
 
 def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=None) -> Outcome:  # type: ignore[no-untyped-def]

@@ -15,6 +15,8 @@ from classifier.labels import LABEL_VALUES
 from db.query import FROM, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, _where, filter_sql
 
 PROPOSAL_STATES = ("open", "merged", "rejected", "withdrawn")
+PROPOSALS = ("proposals pr JOIN papers p ON p.arxiv_id = pr.arxiv_id "
+             "LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id")
 
 
 def per_month(connection: sqlite3.Connection, filters: Filters = Filters()) -> list[dict[str, Any]]:
@@ -58,12 +60,11 @@ def agreement(connection: sqlite3.Connection, filters: Filters = Filters()) -> d
     states = dict.fromkeys(PROPOSAL_STATES, 0)
     params_all: dict[str, Any] = {}
     for state, n in connection.execute(
-            f"SELECT pr.state, count(*) FROM proposals pr JOIN {FROM} ON p.arxiv_id = pr.arxiv_id"
+            f"SELECT pr.state, count(*) FROM {PROPOSALS}"
             f"{_where(filter_sql(filters, params_all))} GROUP BY pr.state", params_all):
         states[state] = n
     for label, state, final in connection.execute(
-            f"SELECT pr.label, pr.state, pr.final_label FROM proposals pr JOIN {FROM} "
-            f"ON p.arxiv_id = pr.arxiv_id{where}", params):
+            f"SELECT pr.label, pr.state, pr.final_label FROM {PROPOSALS}{where}", params):
         row = by_label.setdefault(label, _blank(label))
         if state == "rejected":
             row["rejected"] += 1
@@ -74,7 +75,8 @@ def agreement(connection: sqlite3.Connection, filters: Filters = Filters()) -> d
     params = {}
     where = _where(["le.label IS NOT NULL", "c.label IS NOT NULL", *filter_sql(filters, params)])
     for listed, predicted in connection.execute(
-            f"SELECT le.label, c.label FROM list_entries le JOIN {FROM} ON p.arxiv_id = le.arxiv_id{where}",
+            f"SELECT le.label, c.label FROM list_entries le JOIN papers p ON p.arxiv_id = le.arxiv_id "
+            f"LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id{where}",
             params):
         row = by_label.get(listed)
         if row is None:

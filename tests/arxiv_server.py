@@ -17,8 +17,9 @@ to every ``totalResults``. Every request is recorded (``time.monotonic()`` at ar
 was done, path, parsed query, headers), and ``max_in_flight`` is the most requests ever open at once
 (a stalled request stays open until the client hangs up).
 
-Use the ``arxiv_server`` fixture (function-scoped): ``from tests.arxiv_server import arxiv_server`` in
-``tests/conftest.py`` registers it for every test file.
+Use the ``arxiv_server`` fixture (function-scoped), registered for every test file by
+``pytest_plugins = [..., "tests.arxiv_server"]`` in ``tests/conftest.py``; ``server.settings(**overrides)``
+gives ``ArxivSettings`` pointed at it with test-sized delays and timeouts.
 """
 
 from __future__ import annotations

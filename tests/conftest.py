@@ -17,6 +17,8 @@ for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_D
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+pytest_plugins = ["tests.github_server", "tests.arxiv_server"]
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -60,3 +62,32 @@ def invoke(cli_env: Path):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def model_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database whose training-corpus vectors (real model) are already cached.
+
+    Embedding the 1,962-paper corpus takes about a minute on two cores; it happens once per session and
+    every test that runs the real pipeline copies this file.
+    """
+    from bot import pipeline
+    from bot.config import Settings
+    from classifier.corpus import training_corpus
+    from db.session import open_database
+
+    path = tmp_path_factory.mktemp("model-db") / "template.db"
+    engine = open_database(f"sqlite:///{path}")
+    embedder = pipeline.make_embedder(Settings())
+    pipeline.text_vectors(engine, embedder, [row.text for row in training_corpus()])
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def model_db_url(model_db_template: Path, tmp_path: Path) -> str:
+    import shutil
+
+    target = tmp_path / "paperbot.db"
+    shutil.copyfile(model_db_template, target)
+    return f"sqlite:///{target}"

@@ -24,11 +24,7 @@ from bot.fetch import (
     search_titles,
 )
 from bot.ratelimit import RateLimiter
-from tests import arxiv_server as loopback
-from tests.arxiv_server import FIXTURES, ArxivServer, EntrySpec, Fault
-
-# The fixture; once tests/conftest.py imports it for every file, this line can go.
-arxiv_server = loopback.arxiv_server
+from tests.arxiv_server import FIXTURES, ArxivServer, EntrySpec, Fault  # fixture: tests/conftest.py
 
 UNTIL = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SINCE = UNTIL - timedelta(days=7)

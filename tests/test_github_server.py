@@ -12,7 +12,6 @@ from tests.github_server import FakeGitHub, git_blob_sha
 
 README_PATH = "README.md"
 
-pytest_plugins = ["tests.github_server"]
 
 
 @pytest.fixture

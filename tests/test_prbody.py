@@ -6,7 +6,7 @@ import json
 import os
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -30,7 +30,7 @@ COUNTS = {"fetched": 120, "new": 31, "proposed": 4, "needs_review": 2, "already_
 
 def addition(n: int, title: str, label: Label, probability: float = 0.9, reason: str = "why") -> Addition:
     paper = Paper(arxiv_id=f"2601.{n:05d}", title=title, authors=("Ada Lovelace", "Alan Turing"),
-                  published=datetime(2026, 1, 1 + n % 28, 9, tzinfo=timezone.utc))
+                  published=datetime(2026, 1, 1 + n % 28, 9, tzinfo=UTC))
     return Addition(paper, label, probability, reason)
 
 
@@ -57,8 +57,8 @@ def test_body_layout() -> None:
     body = render_pr_body(additions, review, COUNTS, sections=DEFAULT_SECTIONS)
     assert body.splitlines()[0] == "<!-- paperbot:proposed v1 distillation=2601.00001 pruning=2601.00002 -->"
     assert body.index("Fetched: 120") < body.index("### Knowledge Distillation for Diffusion Models (1)")
-    assert "| [Fast Distill](https://arxiv.org/abs/2601.00001) | Ada Lovelace et al. | 2026-01-02 | 93% | " \
-           "few-step student |" in body
+    assert ("| [Fast Distill](https://arxiv.org/abs/2601.00001) | Ada Lovelace et al. | 2026-01-02 | 93% | "
+            "few-step student |") in body
     assert "### Needs review (not added)\n\n- [Maybe Quant](https://arxiv.org/abs/2601.00003)" in body
     assert "best guess **Quantization for Diffusion Models** (51%): borderline" in body
     assert "delete its line" in body and "never proposes it again" in body and "move the line" in body
@@ -82,9 +82,8 @@ def test_hostile_body_golden_and_safe() -> None:
     text = "".join(t.content for t in tokens if t.type == "text")
     assert not re.search(r"@[A-Za-z0-9]|#\d|GH-\d|://|www\.", text)
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
-    assert headings == ["Knowledge Distillation for Diffusion Models (7)", "Pruning and Sparsity for Diffusion "
-                        "Models (7)", "Quantization for Diffusion Models (7)", "Other (7)",
-                        "Needs review (not added)", "How to give feedback"]
+    assert headings == [f"{DEFAULT_SECTIONS[label.value]} (7)" for label in LABELS] + [
+        "Needs review (not added)", "How to give feedback"]
     for table in (i for i, t in enumerate(tokens) if t.type == "table_open"):
         assert tokens[table].map is not None
     rows = [line for line in body.splitlines() if line.startswith("| [")]
@@ -116,8 +115,10 @@ def test_small_limit_summarises_everything() -> None:
 
 
 def test_marker_round_trip_and_junk() -> None:
-    additions = [addition(2, "B", Label.PRUNING), addition(1, "A", Label.PRUNING), addition(3, "C", Label.OTHER)]
-    assert render_marker(additions) == "<!-- paperbot:proposed v1 other=2601.00003 pruning=2601.00001,2601.00002 -->"
+    additions = [addition(2, "B", Label.PRUNING), addition(1, "A", Label.PRUNING),
+                 addition(3, "C", Label.OTHER)]
+    assert render_marker(additions) == \
+        "<!-- paperbot:proposed v1 other=2601.00003 pruning=2601.00001,2601.00002 -->"
     assert parse_pr_body_marker("text\n" + render_marker(additions)) == {
         "2601.00001": Label.PRUNING, "2601.00002": Label.PRUNING, "2601.00003": Label.OTHER}
     junk = "<!-- paperbot:proposed v1 pruning=2601.00001v2,../../etc,javascript:x evil=2601.00009 other= -->"

@@ -1,0 +1,176 @@
+"""The main job end to end, as the cron runs it: a loopback arXiv serving a month of real papers, a
+loopback GitHub holding the real list, the real embedding model, `paperbot run --open-pr` through the CLI.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.awesome import parse_list
+from bot.config import ListSettings
+from bot.feedback import listed_labels
+from bot.prbody import parse_pr_body_marker
+from tests.arxiv_server import ArxivServer, EntrySpec
+from tests.conftest import SHARED_DATA
+from tests.github_server import FakeGitHub
+
+REAL_LIST = (SHARED_DATA / "awesome-list-README.md").read_text(encoding="utf-8")
+DEV = [json.loads(line) for line in (SHARED_DATA / "dev.jsonl").read_text().splitlines()]
+LISTED_TITLE = "DeepCache: Accelerating Diffusion Models for Free"  # on the list, with no link
+
+
+def spec(row: dict, *, arxiv_id: str | None = None, title: str | None = None) -> EntrySpec:
+    published = datetime.fromisoformat(row["published"]).replace(tzinfo=UTC)
+    return EntrySpec(arxiv_id=arxiv_id or row["arxiv_id"], version=1, published=published, updated=published,
+                     title=title or row["title"], summary=row["abstract"] or "",
+                     authors=tuple(row["authors"] or ("Anonymous",)), categories=tuple(row["categories"]),
+                     primary_category=row["categories"][0])
+
+
+def config(tmp: Path) -> None:
+    (tmp / "paperbot.toml").write_text(
+        "[arxiv]\ndelay_seconds = 0.01\nbackoff_base_seconds = 0.01\nbackoff_max_seconds = 0.05\n"
+        "read_timeout_seconds = 5.0\nretry_budget_seconds = 20.0\n"
+        "[github]\nseconds_between_requests = 0.0\nseconds_between_writes = 0.0\nbackoff_seconds = 0.01\n")
+
+
+@pytest.fixture
+def world(cli_env: Path, arxiv_server: ArxivServer, github_server: FakeGitHub, model_db_url: str):  # type: ignore[no-untyped-def]
+    config(cli_env)
+    github_server.push({"README.md": REAL_LIST}, message="the real list")
+    env = {"PAPERBOT_ARXIV_API_URL": arxiv_server.url, "PAPERBOT_DB_URL": model_db_url,
+           "GITHUB_API_URL": github_server.url, "GITHUB_TOKEN": github_server.token,
+           "GITHUB_REPOSITORY": github_server.repo.full_name}
+    return env
+
+
+def added_lines(before: str, after: str) -> list[str]:
+    diff = list(difflib.ndiff(before.splitlines(keepends=True), after.splitlines(keepends=True)))
+    assert not [line for line in diff if line.startswith("- ")], "human lines changed"
+    return [line[2:] for line in diff if line.startswith("+ ")]
+
+
+def proposed_sections(readme: str) -> dict[str, str]:
+    return {i: label.value for i, label in listed_labels(parse_list(readme), ListSettings()).items()}
+
+
+def test_run_opens_one_pr_then_updates_it(world, invoke, arxiv_server, github_server) -> None:  # type: ignore[no-untyped-def]
+    november = [r for r in DEV if r["published"] < "2025-11-16"]
+    arxiv_server.add(*(spec(r) for r in november))
+    listed_row = next(r for r in DEV if r["label"] == "pruning")
+    arxiv_server.add(spec(listed_row, arxiv_id="2312.00858", title=LISTED_TITLE))
+
+    first = invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-11-16", env=world)
+    assert first.exit_code == 0, first.output
+    pulls = github_server.open_pulls()
+    assert len(pulls) == 1
+    pr = pulls[0]
+    after = github_server.file("README.md", ref=pr.head_ref)
+    assert after is not None
+    lines = added_lines(REAL_LIST, after)
+    proposed = parse_pr_body_marker(pr.body)
+    assert proposed and len(lines) == len(proposed)
+    # each paper sits in the section of its label, in the list's own format, linked to arXiv
+    assert proposed_sections(after) == {i: label.value for i, label in proposed.items()}
+    for line in lines:
+        assert line.startswith("- [") and "https://arxiv.org/abs/" in line
+    # the listed paper (title only, no link on the list) is not proposed again
+    assert "2312.00858" not in proposed
+    assert LISTED_TITLE not in "".join(lines)
+    # relevant papers of the month mostly made it, irrelevant ones mostly did not
+    truth = {r["arxiv_id"]: r["label"] for r in november}
+    relevant = {i for i, label in truth.items() if label != "irrelevant"}
+    assert len(relevant & set(proposed)) >= 0.7 * len(relevant)
+    assert len(set(proposed) - relevant) <= 0.2 * len(proposed)
+
+    # a second run with more papers updates the same pull request
+    later = [r for r in DEV if r["published"] >= "2025-11-16"]
+    arxiv_server.add(*(spec(r) for r in later))
+    second = invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31", env=world)
+    assert second.exit_code == 0, second.output
+    assert [p.number for p in github_server.open_pulls()] == [pr.number]
+    updated = parse_pr_body_marker(github_server.pull(pr.number).body)
+    assert set(proposed) < set(updated)
+    final = github_server.file("README.md", ref=pr.head_ref)
+    assert len(added_lines(REAL_LIST, final)) == len(updated)
+
+    # a third run with nothing new makes no write at all
+    github_server.clear_log()
+    third = invoke("run", "--open-pr", "--no-fetch", env=world)
+    assert third.exit_code == 0, third.output
+    assert github_server.writes() == []
+
+
+def test_maintainers_merge_after_moving_and_deleting_and_the_bot_learns(world, invoke, arxiv_server,  # type: ignore[no-untyped-def]
+                                                                      github_server) -> None:
+    arxiv_server.add(*(spec(r) for r in DEV))
+    assert invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31",
+                  env=world).exit_code == 0
+    pr = github_server.open_pulls()[0]
+    head = github_server.file("README.md", ref=pr.head_ref)
+    proposed = parse_pr_body_marker(pr.body)
+    assert len(proposed) >= 3
+    by_label: dict[str, list[str]] = {}
+    for arxiv_id, label in sorted(proposed.items()):
+        by_label.setdefault(label.value, []).append(arxiv_id)
+    deleted = sorted(proposed)[0]
+    moved = next(i for i in sorted(proposed) if i != deleted)
+    target = "other" if proposed[moved].value != "other" else "pruning"
+    lines = head.splitlines(keepends=True)
+    deleted_line = next(line for line in lines if f"abs/{deleted}" in line)
+    moved_line = next(line for line in lines if f"abs/{moved}" in line)
+    edited = [line for line in lines if line not in (deleted_line, moved_line)]
+    heading = ListSettings().sections[target]
+    at = next(k for k, line in enumerate(edited) if line.strip().lstrip("#").strip() == heading)
+    # under the section heading (and its "### Papers" subheading, where it has one)
+    insert_at = at + 1
+    while insert_at < len(edited) and not edited[insert_at].startswith("- "):
+        insert_at += 1
+    edited.insert(insert_at, moved_line)
+    github_server.merge_pull(pr.number, edit={"README.md": "".join(edited)})
+    merged_list = github_server.file("README.md")
+    assert f"abs/{deleted}" not in merged_list
+
+    rerun = invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31", env=world)
+    assert rerun.exit_code == 0, rerun.output
+    # nothing listed is proposed again, the deleted paper is never proposed again
+    for pull in github_server.open_pulls():
+        again = parse_pr_body_marker(pull.body)
+        assert deleted not in again
+        assert not set(again) & set(proposed)
+    assert proposed_sections(github_server.file("README.md"))[moved] == target
+    feedback = invoke("feedback", "--json", env=world)
+    rows = {row["arxiv_id"]: row for row in json.loads(feedback.output)}
+    assert rows[deleted]["decision"] == "rejected"
+    assert rows[moved]["decision"] == "merged" and rows[moved]["final"] == target
+
+
+def test_a_lost_database_proposes_no_duplicate(world, invoke, arxiv_server, github_server, tmp_path,  # type: ignore[no-untyped-def]
+                                               model_db_template) -> None:
+    import shutil
+
+    arxiv_server.add(*(spec(r) for r in DEV[:120]))
+    assert invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31",
+                  env=world).exit_code == 0
+    pr = github_server.open_pulls()[0]
+    before = parse_pr_body_marker(pr.body)
+    readme_before = github_server.file("README.md", ref=pr.head_ref)
+    # the snapshot is gone: start from an empty database (corpus vectors only)
+    fresh = tmp_path / "fresh.db"
+    shutil.copyfile(model_db_template, fresh)
+    env = dict(world, PAPERBOT_DB_URL=f"sqlite:///{fresh}")
+    again = invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31", env=env)
+    assert again.exit_code == 0, again.output
+    assert [p.number for p in github_server.open_pulls()] == [pr.number]
+    after = parse_pr_body_marker(github_server.pull(pr.number).body)
+    assert set(before) <= set(after)
+    readme_after = github_server.file("README.md", ref=pr.head_ref)
+    ids = [line for line in added_lines(REAL_LIST, readme_after)]
+    assert len(ids) == len(set(ids)) == len(after)
+    assert readme_after.count("https://arxiv.org/abs/") == readme_before.count("https://arxiv.org/abs/") + \
+        len(set(after) - set(before))
