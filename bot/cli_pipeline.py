@@ -132,8 +132,8 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
         by_label[prediction.label.value] = by_label.get(prediction.label.value, 0) + 1  # type: ignore[attr-defined]
         review += bool(prediction.needs_review)  # type: ignore[attr-defined]
     parts = ", ".join(f"{label} {n}" for label, n in sorted(by_label.items()))
-    click.echo(f"classified {len(predictions)} papers" + (f" ({parts}; {review} need review)" if parts else "")
-               + f" with model {model.version}")
+    detail = f" ({parts}; {review} need review)" if parts else ""
+    click.echo(f"classified {len(predictions)} papers{detail} with model {model.version}")
 
 
 COMMANDS: list[click.Command] = [fetch_cmd, embed_cmd, classify_cmd]

@@ -1,9 +1,9 @@
 """Know what is on the list: resolve each entry of the README to an arXiv paper and store it as listed.
 
 Runs in ``paperbot run`` (and ``paperbot list status``) after the README is read. An entry with an arXiv
-link resolves by its id; one without resolves by its title — first against papers already in the store,
-then by an arXiv title search whose best hit must match the title (``bot/titles.py``; near-misses are
-refused). Resolutions are remembered, and a title arXiv did not find is not searched again unless asked,
+link resolves by its id; one without resolves by its title — against papers already in the store, then
+the shipped labelled corpus, then an arXiv title search whose best hit must match the title
+(``bot/titles.py``; near-misses are refused). Resolutions are remembered, and a title arXiv did not find is not searched again unless asked,
 so a normal run costs no extra arXiv requests. Listed papers are the maintainers' own labelled data.
 """
 
@@ -27,6 +27,13 @@ from db.session import session_scope
 log = logging.getLogger(__name__)
 
 MAX_TITLE_SEARCHES = 100  # per run: each is one arXiv request, three seconds apart
+
+
+def _corpus_titles() -> dict[str, str]:
+    """Normalised title → arXiv id from the shipped labelled corpus (many listed papers are in it)."""
+    from classifier.corpus import training_corpus
+
+    return {normalize_title(row.title): row.arxiv_id for row in training_corpus() if row.arxiv_id}
 
 
 @dataclass(frozen=True)
@@ -53,28 +60,39 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
     with session_scope(engine) as session:
         previous = {normalize_title(e.title): e for e in decisions.list_entries(session)}
         known_titles = {normalize_title(p.title): p.arxiv_id for p in store.all_papers(session)}
-    linked = sorted({i for entry in doc.entries if entry.line in labels for i in entry.arxiv_ids})
+    corpus_titles = _corpus_titles()
+    entries = [entry for entry in doc.entries if entry.line in labels]
+    # First pass, no network: the entry's own link, then titles we already know.
+    first: dict[int, tuple[str | None, str]] = {}
+    for entry in entries:
+        key = normalize_title(entry.title)
+        prior = previous.get(key)
+        if entry.arxiv_ids:
+            first[entry.line] = (entry.arxiv_ids[0], "link")
+        elif key in known_titles:
+            first[entry.line] = (known_titles[key], "title")
+        elif key in corpus_titles:
+            first[entry.line] = (corpus_titles[key], "title")
+        elif prior is not None and (prior.arxiv_id or not retry_not_found):
+            first[entry.line] = (prior.arxiv_id, prior.resolved_by)
+        else:
+            first[entry.line] = (None, "unresolved")
+    wanted = sorted({arxiv_id for arxiv_id, _ in first.values() if arxiv_id})
     with session_scope(engine) as session:
-        missing = sorted(set(linked) - set(store.get_papers(session, linked)))
+        missing = sorted(set(wanted) - set(store.get_papers(session, wanted)))
     hydrated = 0
-    if missing:
+    if missing:  # one id_list request per 50 papers
         papers = fetch_by_ids(settings.arxiv, missing)
         with session_scope(engine) as session:
             hydrated = store.upsert_papers(session, papers).new
+    # Second pass: ask arXiv for the titles still unknown (bounded, and never twice for a miss).
     resolved: list[ListedEntry] = []
     searched = 0
-    for entry in doc.entries:
-        label = labels.get(entry.line)
-        if label is None:
-            continue
+    for entry in entries:
+        label = labels[entry.line]
         title = clean_text(entry.title)
         key = normalize_title(entry.title)
-        arxiv_id, how = (entry.arxiv_ids[0], "link") if entry.arxiv_ids else (None, "unresolved")
-        if arxiv_id is None and key in known_titles:
-            arxiv_id, how = known_titles[key], "title"
-        prior = previous.get(key)
-        if arxiv_id is None and prior is not None and (prior.arxiv_id or not retry_not_found):
-            arxiv_id, how = prior.arxiv_id, prior.resolved_by
+        arxiv_id, how = first[entry.line]
         if arxiv_id is None and how != NOT_FOUND and search and searched < max_searches and key:
             searched += 1
             try:
@@ -88,7 +106,6 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
                 with session_scope(engine) as session:
                     store.upsert_papers(session, [best])
                 arxiv_id, how = best.arxiv_id, "search"
-                known_titles[key] = best.arxiv_id
             else:
                 how = NOT_FOUND
         resolved.append(ListedEntry(section_of.get(entry.line, ""), label, title, entry.venue, arxiv_id,

@@ -21,7 +21,8 @@ END = datetime(2026, 3, 31, tzinfo=UTC)
 
 def fast_config(folder: Path, **arxiv: object) -> None:
     # the loopback server filters on dates, categories and a ti:"phrase"; a plain query keeps them all
-    values = {"query": "abs:diffusion", "delay_seconds": 0.05, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05,
+    values = {"query": "abs:diffusion", "delay_seconds": 0.05, "backoff_base_seconds": 0.01,
+              "backoff_max_seconds": 0.05,
               "read_timeout_seconds": 2.0, "connect_timeout_seconds": 1.0, "retry_budget_seconds": 10.0,
               "max_retries": 4, "page_size": 100}
     values.update(arxiv)
