@@ -97,8 +97,10 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
 @click.option("--list", "list_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read the awesome list from this file instead of the GitHub repository.")
 @click.option("--open-pr", is_flag=True, help="Publish on each run.")
+@click.option("--no-fetch", is_flag=True, help="Skip the arXiv fetch in each run.")
 @pass_app
-def schedule_cmd(app: App, cron: str | None, once: bool, list_path: Path | None, open_pr: bool) -> None:
+def schedule_cmd(app: App, cron: str | None, once: bool, list_path: Path | None, open_pr: bool,
+                 no_fetch: bool) -> None:
     """Run the pipeline on a cron schedule (never two at once; Ctrl-C finishes the current run).
 
     \b
@@ -111,7 +113,8 @@ def schedule_cmd(app: App, cron: str | None, once: bool, list_path: Path | None,
 
     settings = app.settings
     engine = app.engine
-    options = RunOptions(out_dir=Path(settings.out_dir), list_path=list_path, open_pr=open_pr)
+    options = RunOptions(out_dir=Path(settings.out_dir), list_path=list_path, open_pr=open_pr,
+                         fetch=not no_fetch)
 
     def job() -> str:
         return _summary(run(settings, engine, options).report)
