@@ -14,6 +14,9 @@ from sqlalchemy import Engine
 for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_DB_URL",
               "PAPERBOT_ARXIV_API_URL"):
     os.environ.pop(_name, None)
+# A test that forgets to point at a loopback server gets "connection refused", never the internet.
+os.environ["PAPERBOT_ARXIV_API_URL"] = "http://127.0.0.1:9/api/query"
+os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
