@@ -17,8 +17,10 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -52,10 +54,12 @@ TECHNIQUE = {
     "quantization": ["post-training quantization", "quantization-aware training", "4-bit quantization",
                      "W4A8 quantization", "mixed-precision quantization", "binarization", "int8 inference",
                      "low-bit weights", "activation quantization", "timestep-aware calibration"],
-    "other": ["efficient sampler", "ODE solver", "parallel sampling", "linear attention", "speculative decoding",
+    "other": ["efficient sampler", "ODE solver", "parallel sampling", "linear attention",
+              "speculative decoding",
               "neural architecture search", "mobile deployment", "memory-efficient attention",
               "low-rank adaptation", "latency-aware design"],
-    "irrelevant": ["reinforcement learning", "graph neural network", "contrastive learning", "federated learning",
+    "irrelevant": ["reinforcement learning", "graph neural network", "contrastive learning",
+                   "federated learning",
                    "retrieval augmentation", "medical segmentation", "object detection", "speech recognition",
                    "KV caching", "protein folding", "weather forecasting", "robot manipulation"],
 }
@@ -63,8 +67,9 @@ VERBS = ["Accelerating", "Compressing", "Towards Efficient", "Rethinking", "Scal
          "Improving", "Learning", "Fast", "Training-Free", "Efficient", "Lightweight"]
 NOUNS = ["Generation", "Sampling", "Inference", "Synthesis", "Editing", "Deployment", "Denoising",
          "Super-Resolution", "Inpainting", "Video Generation", "Image Synthesis"]
-CLAIMS = ["reduces latency by {n}x", "keeps FID within {f} of the baseline", "runs on a mobile phone in {n} seconds",
-          "cuts memory by {p}%", "needs only {n} sampling steps", "matches the teacher with {p}% fewer parameters",
+CLAIMS = ["reduces latency by {n}x", "keeps FID within {f} of the baseline",
+          "runs on a mobile phone in {n} seconds", "cuts memory by {p}%", "needs only {n} sampling steps",
+          "matches the teacher with {p}% fewer parameters",
           "improves CLIP score by {f}", "speeds up inference {n}x on an A100"]
 SENTENCES = ["{Family}s achieve remarkable quality but are slow at inference.",
              "We propose {Name}, a {technique} method for {family}s.",
@@ -82,7 +87,8 @@ LAST = ["Zhang", "Wang", "Li", "Liu", "Chen", "Smith", "Müller", "Garcia", "Kim
 CATEGORIES = ["cs.CV", "cs.LG", "cs.AI", "cs.CL", "cs.GR", "eess.IV"]
 
 QUERIES = [
-    "token merging", '"token merging"', "quant*", "quantization video diffusion", "post-training quantization",
+    "token merging", '"token merging"', "quant*", "quantization video diffusion",
+    "post-training quantization",
     "W4A8", "4-bit", "distillation", "consistency distillation", "one-step", "few-step sampling", "pruning",
     "structured pruning diffusion transformer", "caching", "feature caching", "block caching", "DiT",
     "stable diffusion mobile", "latency", "sparse attention video", "binarization", "int8", "Müller",
@@ -95,11 +101,12 @@ QUERIES = [
 ]
 FILTERED = [("quantization video", {"labels": ("quantization",)}),
             ("caching", {"labels": ("irrelevant",)}),
-            ("diffusion", {"since": datetime(2026, 3, 1)}),
+            ("diffusion", {"since": datetime(2025, 3, 1)}),
             ("pruning", {"statuses": ("proposed",)}),
             ("distillation", {"categories": ("cs.LG",)})]
 SEMANTIC_QUERIES = ["quantizing video diffusion models", "token merging to speed up stable diffusion",
-                    "one-step distillation of text-to-image models", "caching features across denoising steps",
+                    "one-step distillation of text-to-image models",
+                    "caching features across denoising steps",
                     "pruning attention heads in diffusion transformers", "efficient ODE solvers for sampling",
                     "low-bit weights for DiT", "mobile text-to-image generation", "KV cache for LLM serving",
                     "consistency models"]
@@ -111,8 +118,8 @@ def words(rng: random.Random) -> dict[str, str]:
     technique, technique2 = rng.sample(TECHNIQUE[label], 2)
     name = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(rng.randint(2, 4))) + rng.choice(
         ["-Diff", "Fusion", "Cache", "Q", "Prune", "-DiT", "LCM", "Distill", "Net", ""])
-    return {"label": label, "family": family, "Family": family[0].upper() + family[1:], "technique": technique,
-            "technique2": technique2, "Name": name, "noun": rng.choice(NOUNS).lower()}
+    return {"label": label, "family": family, "Family": family[0].upper() + family[1:],
+            "technique": technique, "technique2": technique2, "Name": name, "noun": rng.choice(NOUNS).lower()}
 
 
 def make_paper(rng: random.Random, i: int, start: datetime) -> tuple[tuple, str, int]:
@@ -180,8 +187,8 @@ def build(path: Path, papers: int, seed: int = 0) -> None:
                                   now if state != "open" else None))
         with connection:
             connection.executemany(
-                "INSERT INTO papers (arxiv_id, version, title, abstract, authors, categories, primary_category,"
-                " published, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                "INSERT INTO papers (arxiv_id, version, title, abstract, authors, categories, "
+                "primary_category, published, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             connection.executemany("INSERT INTO embeddings (arxiv_id, model, dim, vector, created_at) "
                                    "VALUES (?, ?, ?, ?, ?)", vectors)
             connection.executemany(
@@ -189,11 +196,11 @@ def build(path: Path, papers: int, seed: int = 0) -> None:
                 "needs_review, reason, model_version, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 predictions)
             connection.executemany(
-                "INSERT INTO list_entries (section, label, title, venue, arxiv_id, resolved_by, line_no, read_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entries)
+                "INSERT INTO list_entries (section, label, title, venue, arxiv_id, resolved_by, line_no, "
+                "read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entries)
             connection.executemany(
-                "INSERT INTO proposals (arxiv_id, label, pr_number, state, final_label, proposed_at, decided_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", proposals)
+                "INSERT INTO proposals (arxiv_id, label, pr_number, state, final_label, proposed_at, "
+                "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)", proposals)
         print(f"\r  built {offset + count:,} papers", end="", file=sys.stderr, flush=True)
     with connection:
         connection.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
@@ -217,33 +224,38 @@ def bench_keyword(url: str) -> tuple[float, float, float]:
     connection = connect(url)
     cases = [(q, Filters()) for q in QUERIES] + [(q, Filters(**f)) for q, f in FILTERED]  # type: ignore[arg-type]
     for query, filters in cases:  # warm the page cache once
-        try:
+        with contextlib.suppress(QueryError):
             keyword_search(connection, query, filters, 20)
-        except QueryError:
-            pass
-    times = []
+    times, cpu = [], []
     for query, filters in cases:
-        started = time.perf_counter()
-        try:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        with contextlib.suppress(QueryError):
             keyword_search(connection, query, filters, 20)
-        except QueryError:
-            pass
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     connection.close()
     slowest = max(zip(times, [q for q, _ in cases], strict=True))
-    print(f"  slowest keyword query: {slowest[1]!r} {slowest[0] * 1000:.1f} ms")
+    print(f"  slowest keyword query: {slowest[1]!r} {slowest[0] * 1000:.1f} ms; "
+          f"CPU time p50 {percentile(cpu, 50) * 1000:.1f} ms, p95 {percentile(cpu, 95) * 1000:.1f} ms")
     return percentile(times, 50), percentile(times, 95), len(cases)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def bench_fresh(url: str, runs: int = 5) -> tuple[float, float]:
     command = [sys.executable, "-m", "bot", "--db", url, "search", "token merging", "--label", "pruning",
                "--json"]
-    times = []
+    times, cpu = [], []
     for _ in range(runs + 1):
-        started = time.perf_counter()
+        started, before = time.perf_counter(), children_cpu()
         subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
         times.append(time.perf_counter() - started)
-    times = times[1:]  # the first run only warms the OS caches
+        cpu.append(children_cpu() - before)
+    times, cpu = times[1:], cpu[1:]  # the first run only warms the OS caches
+    print(f"  fresh process CPU time p50 {statistics.median(cpu):.3f} s")
     return statistics.median(times), max(times)
 
 
@@ -260,9 +272,9 @@ def bench_semantic(url: str) -> dict[str, float]:
     load_index(connection, "all-MiniLM-L6-v2")
     cached = time.perf_counter() - started
     try:
-        from classifier.embed import SentenceTransformerEmbedder
+        from bot.cli_query import make_embedder  # the CLI's embedder: real model, one torch thread
 
-        embedder = SentenceTransformerEmbedder()
+        embedder = make_embedder()
         started = time.perf_counter()
         embedder.embed(["warm up"])
         model_load = time.perf_counter() - started
@@ -285,7 +297,8 @@ def bench_semantic(url: str) -> dict[str, float]:
     for query in SEMANTIC_QUERIES:
         started = time.perf_counter()
         vector = embedder.embed([query])[0]
-        rows_for(connection, semantic_search(connection, index, vector, Filters(labels=("quantization",)), 20))
+        only = Filters(labels=("quantization",))
+        rows_for(connection, semantic_search(connection, index, vector, only, 20))
         filtered.append(time.perf_counter() - started)
     connection.close()
     print(f"  embedder: {name}; vectors: {len(index):,} x {index.matrix.shape[1]}")
@@ -297,16 +310,20 @@ def bench_semantic(url: str) -> dict[str, float]:
 def bench_export(url: str, folder: Path) -> tuple[float, int]:
     target = folder / "all.csv"
     started = time.perf_counter()
+    before = children_cpu()
     subprocess.run([sys.executable, "-m", "bot", "--db", url, "export", "--format", "csv", "-o", str(target)],
                    cwd=ROOT, check=True, capture_output=True)
     elapsed = time.perf_counter() - started
+    cpu = children_cpu() - before
     with target.open(encoding="utf-8") as handle:
         lines = sum(1 for _ in handle)
+    print(f"  CSV export CPU time {cpu:.2f} s")
     return elapsed, lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, help="Keep the database here (built only if missing).")
     parser.add_argument("--papers", type=int, default=100_000)
     args = parser.parse_args()

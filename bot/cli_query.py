@@ -78,7 +78,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Predicted label (repeatable)."),
         click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
                      help="listed, proposed (open PR), rejected (by the maintainers) or seen (repeatable)."),
-        click.option("--since", type=Period(), help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD)."),
+        click.option("--since", type=Period(),
+                     help="Published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD)."),
         click.option("--until", type=Period(end=True), help="Published up to the end of DATE."),
         click.option("--category", "categories", multiple=True, metavar="CAT",
                      help="arXiv category such as cs.CV (repeatable)."),
@@ -106,8 +107,13 @@ def _connection(app: App) -> Iterator[sqlite3.Connection]:
 
 def make_embedder() -> Embedder:
     """The embedder that turns a query into a vector (the real model; tests swap in a small one)."""
+    import torch
+
     from classifier.embed import SentenceTransformerEmbedder
 
+    # One short query gains nothing from intra-op threads, and on a busy 2-core machine two threads made
+    # each query 30x slower (730 ms against 25 ms) while they waited on each other.
+    torch.set_num_threads(1)
     return SentenceTransformerEmbedder()
 
 
@@ -184,7 +190,7 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
         paperbot search caching --label irrelevant --nl
         paperbot search "token merging" --hybrid --limit 5
     """
-    from db.query import QueryError, browse, clean_query, keyword_search, rows_for
+    from db.query import RANK_WINDOW, QueryError, browse, clean_query, keyword_hits, rows_for
 
     if semantic and hybrid:
         raise click.UsageError("choose one of --semantic and --hybrid")
@@ -192,9 +198,14 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
     query = clean_query(query)
     with _connection(app) as connection:
         if not (semantic or hybrid):
-            rows = keyword_search(connection, query, filters, limit) if query else browse(
-                connection, filters, limit)
-            emit_papers(rows, fmt)
+            if not query:
+                emit_papers(browse(connection, filters, limit), fmt)
+                return
+            hits = keyword_hits(connection, query, filters, limit)
+            if hits.windowed:
+                note(f"more than {RANK_WINDOW:,} papers match; ranked the {RANK_WINDOW:,} most recently "
+                     "added (add words or filters to narrow it)")
+            emit_papers(hits.rows, fmt)
             return
         if not query:
             raise QueryError(f"--{'semantic' if semantic else 'hybrid'} needs a QUERY")
@@ -207,7 +218,7 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
             emit_papers(rows, fmt)
             return
         depth = max(HYBRID_DEPTH, 3 * limit)
-        keyword = keyword_search(connection, query, filters, depth)
+        keyword = keyword_hits(connection, query, filters, depth).rows
         try:
             index, vector = _query_vector(connection, query)
         except BotError as exc:
@@ -312,7 +323,8 @@ def show_cmd(app: App, arxiv_id: str, fmt: str | None) -> None:
 @click.argument("arxiv_id")
 @filter_options
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--model", metavar="NAME", help="Embedding model of the stored vectors [default: all-MiniLM-L6-v2].")
+@click.option("--model", metavar="NAME",
+              help="Embedding model of the stored vectors [default: all-MiniLM-L6-v2].")
 @output_options
 @pass_app
 def similar_cmd(app: App, arxiv_id: str, limit: int, model: str | None, fmt: str | None,
@@ -454,15 +466,19 @@ def export_cmd(app: App, query: str, export_format: str, output: str | None, lim
     query = clean_query(query)
     sections = dict(app.settings.list.sections)
     with _connection(app) as connection:
-        ids = [row["arxiv_id"] for row in keyword_search(connection, query, filters, limit)] if query else None
-        rows = export_rows(connection, filters, ids=ids, limit=limit)
+        ids = None
+        if query:  # every match, ranked (no window)
+            ids = [row["arxiv_id"] for row in keyword_search(connection, query, filters, limit, window=None)]
+        rows = export_rows(connection, filters, ids=ids, limit=limit, flat=export_format == "csv")
         if output is None:
             export.write(rows, export_format, sys.stdout, sections=sections)
             return
         target = Path(output)
+        if not target.parent.is_dir():
+            raise click.ClickException(f"no such folder: {target.parent}")
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
         try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="", buffering=1 << 20) as stream:
                 count = export.write(rows, export_format, stream, sections=sections)
             os.replace(temporary, target)
         except BaseException:

@@ -45,12 +45,13 @@ def resolve_format(fmt: str | None, stream: TextIO | None = None) -> str:
     return "table" if stream.isatty() else "json"
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, *, table: bool = False) -> str:
+    """One value as text; floats are rounded only for people (tables), never in CSV."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    if isinstance(value, float):
+    if isinstance(value, float) and table:
         return f"{value:.2f}"
     return str(_plain(value))
 
@@ -83,7 +84,7 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]
         # rich would read "[label]" as markup: escape every cell.
         from rich.markup import escape
 
-        table.add_row(*(escape(_cell(row.get(k))) for k in columns))
+        table.add_row(*(escape(_cell(row.get(k), table=True)) for k in columns))
     buffer = io.StringIO()
     width = 160 if not color else None
     Console(file=buffer, force_terminal=color, no_color=not color, width=width,

@@ -12,14 +12,14 @@ import sqlite3
 from typing import Any
 
 from classifier.labels import LABEL_VALUES
-from db.query import FROM, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, _where, filter_sql
+from db.query import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, _where, filter_sql
 
 PROPOSAL_STATES = ("open", "merged", "rejected", "withdrawn")
 PROPOSALS = ("proposals pr JOIN papers p ON p.arxiv_id = pr.arxiv_id "
              "LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id")
 
 
-def per_month(connection: sqlite3.Connection, filters: Filters = Filters()) -> list[dict[str, Any]]:
+def per_month(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> list[dict[str, Any]]:
     """One row per month of first publication: ``{"month": "2026-03", <label>: n, ..., "total": n}``."""
     params: dict[str, Any] = {}
     sql = (f"SELECT COALESCE(substr(p.published, 1, 7), 'unknown') AS month, "
@@ -34,7 +34,7 @@ def per_month(connection: sqlite3.Connection, filters: Filters = Filters()) -> l
     return list(months.values())
 
 
-def status_counts(connection: sqlite3.Connection, filters: Filters = Filters()) -> dict[str, int]:
+def status_counts(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, int]:
     params: dict[str, Any] = {}
     sql = (f"SELECT {STATUS_SQL} AS status, count(*) FROM {FROM}{_where(filter_sql(filters, params))} "
            "GROUP BY status")
@@ -52,7 +52,7 @@ def _blank(label: str) -> dict[str, Any]:
             "listed_with_prediction": 0, "listed_same_label": 0}
 
 
-def agreement(connection: sqlite3.Connection, filters: Filters = Filters()) -> dict[str, Any]:
+def agreement(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, Any]:
     """How often the maintainers' decisions matched the classifier, overall and per label."""
     params: dict[str, Any] = {}
     where = _where(["pr.state IN ('merged', 'rejected')", *filter_sql(filters, params)])
@@ -78,11 +78,11 @@ def agreement(connection: sqlite3.Connection, filters: Filters = Filters()) -> d
             f"SELECT le.label, c.label FROM list_entries le JOIN papers p ON p.arxiv_id = le.arxiv_id "
             f"LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id{where}",
             params):
-        row = by_label.get(listed)
-        if row is None:
+        entry = by_label.get(listed)
+        if entry is None:
             continue
-        row["listed_with_prediction"] += 1
-        row["listed_same_label"] += int(predicted == listed)
+        entry["listed_with_prediction"] += 1
+        entry["listed_same_label"] += int(predicted == listed)
     rows = list(by_label.values())
     for row in rows:
         decided = row["merged_same_label"] + row["merged_relabelled"] + row["rejected"]
@@ -103,7 +103,7 @@ def agreement(connection: sqlite3.Connection, filters: Filters = Filters()) -> d
     }
 
 
-def summary(connection: sqlite3.Connection, filters: Filters = Filters()) -> dict[str, Any]:
+def summary(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, Any]:
     """Everything ``paperbot stats`` prints."""
     months = per_month(connection, filters)
     return {

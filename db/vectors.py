@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.errors import StoreError
-from db.query import Filters, filtered_ids
+from db.query import NO_FILTERS, Filters, filtered_ids
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack, Clarke & Buettcher 2009)
 
@@ -68,7 +68,7 @@ def load_index(connection: sqlite3.Connection, model: str) -> VectorIndex:
     blobs: list[bytes] = []
     dims: set[int] = set()
     for arxiv_id, dim, blob in connection.execute(
-            "SELECT arxiv_id, dim, vector FROM embeddings WHERE model = ? ORDER BY arxiv_id", (model,)):
+            "SELECT arxiv_id, dim, vector FROM embeddings WHERE model = ? ORDER BY rowid", (model,)):
         ids.append(arxiv_id)
         blobs.append(blob)
         dims.add(dim)
@@ -118,7 +118,7 @@ def nearest(index: VectorIndex, vector: np.ndarray, limit: int, *,
 
 
 def semantic_search(connection: sqlite3.Connection, index: VectorIndex, vector: np.ndarray,
-                    filters: Filters = Filters(), limit: int = 20,
+                    filters: Filters = NO_FILTERS, limit: int = 20,
                     exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
     """``nearest`` restricted to the papers that pass ``filters`` (checked in SQL only when set)."""
     allowed = filtered_ids(connection, filters) if filters.active else None

@@ -8,9 +8,17 @@ from pathlib import Path
 import pytest
 
 from classifier.embed import HashingEmbedder
-from tests.test_query import PAPERS, connection, query_db  # noqa: F401 - shared fixtures
+from tests.test_query import PAPERS, fill
 
-SEARCH_FIELDS = ["arxiv_id", "title", "authors", "published", "label", "probability", "status", "score", "url"]
+SEARCH_FIELDS = ["arxiv_id", "title", "authors", "published", "label", "probability", "status", "score",
+                 "url"]
+
+
+@pytest.fixture
+def query_db(engine, db_url: str) -> str:  # type: ignore[no-untyped-def]
+    """``db_url`` filled by tests/test_query.py's ``fill``."""
+    fill(engine)
+    return db_url
 
 
 def paper_count(db_url: str) -> int:
@@ -83,7 +91,8 @@ def test_hostile_queries_give_a_result_or_one_line(invoke, query_db: str, query:
 def test_query_without_words_is_one_line_error(invoke, query_db: str, query: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke("--db", query_db, "search", query)
     assert result.exit_code == 1
-    assert result.output == f"Error: nothing to search for in {query!r}: give words, \"a phrase\" or a prefix*\n"
+    assert result.output == (f"Error: nothing to search for in {query!r}: "
+                             "give words, \"a phrase\" or a prefix*\n")
 
 
 def test_empty_query_lists_newest_and_empty_result_exits_zero(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
@@ -101,7 +110,8 @@ def test_semantic_and_hybrid(invoke, query_db: str, monkeypatch: pytest.MonkeyPa
     rows = json.loads(result.output)
     assert rows[0]["arxiv_id"] == "2303.17604" and len(rows) == 7  # the unclassified one has no vector
     assert rows[0]["score"] >= rows[1]["score"]
-    result = invoke("--db", query_db, "search", "quantization", "--hybrid", "--label", "quantization", "--json")
+    result = invoke("--db", query_db, "search", "quantization", "--hybrid", "--label", "quantization",
+                    "--json")
     assert {row["arxiv_id"] for row in json.loads(result.output)} == {"2302.04304", "2603.01234"}
     result = invoke("--db", query_db, "search", "--semantic")
     assert (result.exit_code, result.output) == (1, "Error: --semantic needs a QUERY\n")
@@ -150,8 +160,8 @@ def test_similar(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
     rows = json.loads(result.output)
     assert len(rows) == 6 and "2303.17604" not in [row["arxiv_id"] for row in rows]
     assert [row["score"] for row in rows] == sorted((row["score"] for row in rows), reverse=True)
-    result = invoke("--db", query_db, "similar", "2303.17604", "--model", "hashing-64", "--label", "quantization",
-                    "--json")
+    result = invoke("--db", query_db, "similar", "2303.17604", "--model", "hashing-64",
+                    "--label", "quantization", "--json")
     assert {row["arxiv_id"] for row in json.loads(result.output)} == {"2302.04304", "2603.01234"}
     result = invoke("--db", query_db, "similar", "2605.00001", "--model", "hashing-64")
     assert (result.exit_code, result.output) == (
@@ -179,10 +189,12 @@ def test_export(invoke, query_db: str, tmp_path: Path) -> None:  # type: ignore[
     assert result.exit_code == 0
     assert result.stderr == f"paperbot: exported 3 papers to {target}\n"
     bib = target.read_text(encoding="utf-8")
-    assert bib.startswith("@misc{muller2026sparse,\n  title = {{Sparse Attention for Video Diffusion: Pruning "
+    assert bib.startswith("@misc{muller2026sparse,\n"
+                          "  title = {{Sparse Attention for Video Diffusion: Pruning "
                           "\\{Heads\\} \\& 50\\% of Tokens}},\n  author = {Jürgen Müller and Zoë O'Brien},\n")
     result = invoke("--db", query_db, "export", "caching", "--format", "jsonl")
-    assert [json.loads(line)["arxiv_id"] for line in result.output.splitlines()] == ["2604.00077", "2312.00858"]
+    found = [json.loads(line)["arxiv_id"] for line in result.output.splitlines()]
+    assert found == ["2604.00077", "2312.00858"]
     result = invoke("--db", query_db, "export", "--label", "other", "--format", "csv")
     assert result.output.startswith("arxiv_id,version,title,") and result.output.count("\n") == 1
     result = invoke("--db", query_db, "export", "--format", "markdown", "--label", "distillation")
@@ -195,10 +207,12 @@ def test_export(invoke, query_db: str, tmp_path: Path) -> None:  # type: ignore[
 def test_every_command_has_an_example(invoke) -> None:  # type: ignore[no-untyped-def]
     for command in ("search", "show", "similar", "stats", "export"):
         result = invoke(command, "--help")
-        assert result.exit_code == 0 and "Example:" in result.output and f"paperbot {command}" in result.output
+        assert result.exit_code == 0, result.output
+        assert "Example:" in result.output and f"paperbot {command}" in result.output
 
 
 def test_missing_database_is_one_line(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = invoke("--db", f"sqlite:///{tmp_path / 'none.db'}", "search", "x")
     assert result.exit_code == 1
-    assert result.output == f"Error: no database at {tmp_path / 'none.db'}; run `paperbot fetch` first or pass --db\n"
+    assert result.output == (f"Error: no database at {tmp_path / 'none.db'}; "
+                             "run `paperbot fetch` first or pass --db\n")

@@ -33,7 +33,8 @@ PAPERS = [
     _paper("2303.17604", "Token Merging for Fast Stable Diffusion", ("Daniel Bolya", "Judy Hoffman"),
            "2023-03-30T17:59:00", "We merge redundant tokens in Stable Diffusion to speed up generation "
            "without training.", comment="CVPR 2023 Workshop"),
-    _paper("2302.04304", "Q-Diffusion: Quantizing Diffusion Models", ("Xiuyu Li", "Yijiang Liu", "Kurt Keutzer"),
+    _paper("2302.04304", "Q-Diffusion: Quantizing Diffusion Models",
+           ("Xiuyu Li", "Yijiang Liu", "Kurt Keutzer"),
            "2023-02-08T10:00:00", "Post-training quantization of the noise estimation network to 4-bit "
            "weights (W4A8) for diffusion models.", journal_ref="ICCV 2023"),
     _paper("2603.01234", "Quantizing Video Diffusion Transformers to 4 Bits",
@@ -89,19 +90,21 @@ def fill(engine) -> None:  # type: ignore[no-untyped-def]
         save_predictions(session, {i: prediction(*value) for i, value in LABELS.items()})
         session.add_all([
             ListEntryRow(section="Pruning and Sparsity for Diffusion Models", label="pruning",
-                         title="Token Merging for Fast Stable Diffusion", venue="arxiv", arxiv_id="2303.17604",
-                         resolved_by="title", line_no=40, read_at=naive),
+                         title="Token Merging for Fast Stable Diffusion", venue="arxiv",
+                         arxiv_id="2303.17604", resolved_by="title", line_no=40, read_at=naive),
             ListEntryRow(section="Knowledge Distillation for Diffusion Models", label="distillation",
                          title="Progressive Distillation for Fast Sampling of Diffusion Models", venue="ICLR",
                          arxiv_id="2202.00512", resolved_by="title", line_no=12, read_at=naive),
             ProposalRow(arxiv_id="2302.04304", label="quantization", pr_number=3, state="merged",
-                        final_label="quantization", proposed_at=datetime(2026, 4, 1), decided_at=datetime(2026, 4, 3)),
+                        final_label="quantization", proposed_at=datetime(2026, 4, 1),
+                        decided_at=datetime(2026, 4, 3)),
             ProposalRow(arxiv_id="2603.01234", label="quantization", pr_number=7, state="open",
                         proposed_at=datetime(2026, 4, 20)),
             ProposalRow(arxiv_id="2312.00858", label="pruning", pr_number=3, state="rejected",
                         proposed_at=datetime(2026, 4, 1), decided_at=datetime(2026, 4, 3)),
             ProposalRow(arxiv_id="2604.00555", label="pruning", pr_number=7, state="merged",
-                        final_label="other", proposed_at=datetime(2026, 4, 20), decided_at=datetime(2026, 4, 22)),
+                        final_label="other", proposed_at=datetime(2026, 4, 20),
+                        decided_at=datetime(2026, 4, 22)),
         ])
 
 
