@@ -56,8 +56,8 @@ def assess(runs: Sequence[RunInfo], now: datetime, *, stale_after: timedelta = S
         found = run.fetched > 0 and run.status != "empty"
         by_day[day.isoformat()] = by_day.get(day.isoformat(), False) or found
     streak = 0
-    for day in sorted(by_day, reverse=True):
-        if by_day[day]:
+    for key in sorted(by_day, reverse=True):
+        if by_day[key]:
             break
         streak += 1
     if streak >= empty_weekdays:

@@ -77,15 +77,15 @@ def run_scheduled(job: Callable[[], str], cron: str, *, stop: threading.Event | 
     scheduler.add_job(guarded, trigger, id="paperbot", max_instances=1, coalesce=True,
                       misfire_grace_time=3600)
 
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, object] = {}
     if install_signals and threading.current_thread() is threading.main_thread():
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.warning("received %s: finishing the current run, then stopping",
                         signal.Signals(signum).name)
             stop.set()
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, on_signal)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
     scheduler.start()
     job_info = scheduler.get_job("paperbot")
     log.warning("scheduled on %r; next run %s", cron, job_info.next_run_time if job_info else "?")
@@ -93,6 +93,6 @@ def run_scheduled(job: Callable[[], str], cron: str, *, stop: threading.Event | 
         stop.wait()
     finally:
         scheduler.shutdown(wait=True)  # the current run finishes; no new one starts
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
     return stats

@@ -106,17 +106,17 @@ def parse_row(row: Any) -> LabelledPaper:
 def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
     """``(line_number, parsed_or_error)`` for each non-blank line; JSON errors come back as ValueError."""
     try:
-        handle = open(path, encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.readlines()
     except OSError as exc:
         raise ClassifierError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
 
 
 def load_jsonl(path: Path | str) -> tuple[list[LabelledPaper], list[RowError]]:

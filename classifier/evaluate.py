@@ -9,7 +9,6 @@ P/R/F1 and the 5x5 confusion matrix (rows true, columns predicted, in ``Label`` 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,15 +123,15 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
         test_idx = test_idx[scored[test_idx]]
-        train_part = [examples[i] for i in train_idx]
-        test_part = [examples[i] for i in test_idx]
+        train_part = [examples[int(i)] for i in train_idx]
+        test_part = [examples[int(i)] for i in test_idx]
         for name, predict in predictors.items():
-            for i, label in zip(test_idx, predict(train_part, vectors[train_idx], test_part, vectors[test_idx]),
-                                strict=True):
-                predictions[name][i] = label
+            labels_out = predict(train_part, vectors[train_idx], test_part, vectors[test_idx])
+            for i, label in zip(test_idx, labels_out, strict=True):
+                predictions[name][int(i)] = label
     keep = np.flatnonzero(scored)
-    truth = [examples[i].label for i in keep]
-    return {name: compute_metrics(truth, [pred[i] or Label.IRRELEVANT for i in keep])
+    truth = [examples[int(i)].label for i in keep]
+    return {name: compute_metrics(truth, [pred[int(i)] or Label.IRRELEVANT for i in keep])
             for name, pred in predictions.items()}
 
 
@@ -170,16 +169,3 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
 def render_json(results: dict[str, Metrics]) -> dict[str, Any]:
     return {name: metrics.as_dict() for name, metrics in results.items()}
 
-
-def timed(predict: Predictor) -> tuple[Predictor, list[float]]:
-    """Wrap a predictor to record how long each call takes (for the benchmark and `paperbot train`)."""
-    seconds: list[float] = []
-
-    def wrapper(train: Sequence[LabelledPaper], tv: np.ndarray,
-                test: Sequence[LabelledPaper], sv: np.ndarray) -> list[Label]:
-        start = time.perf_counter()
-        result = predict(train, tv, test, sv)
-        seconds.append(time.perf_counter() - start)
-        return result
-
-    return wrapper, seconds

@@ -16,42 +16,53 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_I = re.IGNORECASE
+
+def _lexicon(pattern: str) -> re.Pattern[str]:
+    """Terms matched at a word start in lower-cased text (anchoring at word starts keeps this fast)."""
+    return re.compile(rf"\b(?:{pattern})")
+
 
 LEXICONS: dict[str, re.Pattern[str]] = {
-    "family": re.compile(
-        r"diffusion|denois|score[- ]based|flow[- ]matching|rectified[- ]flow|consistency (?:model|train|distill)|"
+    "family": _lexicon(
+        r"diffusion|denois|score[- ]based|flow[- ]matching|"
+        r"rectified[- ]flow|consistency (?:model|train|distill)|"
         r"\bdits?\b|\bmmdit|\bdllms?\b|stable[- ]diffusion|\bsdxl\b|\bsd ?3|\bflux\b|\bwan ?2|hunyuan|"
-        r"latent (?:video|image)? ?generat|text-to-(?:image|video)|\bt2[iv]\b|video generation|image generation|"
-        r"meanflow|mean flow|flow models?|\bedm\b|\bddim\b|\bddpm\b", _I),
-    "efficiency": re.compile(
-        r"efficien|accelerat|speed ?-?up|faster|\bfast\b|latency|real[- ]time|throughput|inference (?:cost|time)|"
-        r"computational (?:cost|overhead|burden)|memory|flops|\d(?:\.\d+)? ?(?:×|x)\b|lightweight|on-device|"
-        r"mobile|cheap|training-free|compress|reduc\w* (?:the )?(?:cost|compute|computation|steps)", _I),
-    "quantization": re.compile(
-        r"quantiz|low-bit|\b\d{1,2}-bit|\bw\d+a\d+\b|binar|ternary|\bint[248]\b|\bfp[48]\b|mixed[- ]precision|"
-        r"\bptq\b|\bqat\b|precision", _I),
-    "pruning": re.compile(
+        r"latent (?:video|image)? ?generat|text-to-(?:image|video)|"
+        r"\bt2[iv]\b|video generation|image generation|"
+        r"meanflow|mean flow|flow models?|\bedm\b|\bddim\b|\bddpm\b"),
+    "efficiency": _lexicon(
+        r"efficien|accelerat|speed ?-?up|faster|\bfast\b|"
+        r"latency|real[- ]time|throughput|inference (?:cost|time)|"
+        r"computational (?:cost|overhead|burden)|memory|flops|\d+(?:\.\d+)? ?(?:×|x\b)|lightweight|on-device|"
+        r"mobile|cheap|training-free|compress|reduc\w* (?:the )?(?:cost|compute|computation|steps)"),
+    "quantization": _lexicon(
+        r"quantiz|low-bit|\b\d{1,2}-bit|\bw\d+a\d+\b|binar|"
+        r"ternary|\bint[248]\b|\bfp[48]\b|mixed[- ]precision|"
+        r"\bptq\b|\bqat\b|precision"),
+    "pruning": _lexicon(
         r"prun|sparse|sparsit|\bcach|kv[- ]cache|token (?:merg|prun|reduc|drop|downsampl|select)|\btome\b|"
-        r"early[- ]exit|\bskip|reus|redundan|sliding[- ]window|stitch|dynamic (?:network|width|depth|inference)", _I),
-    "distillation": re.compile(
-        r"distill|one[- ]step|single[- ]step|few[- ]step|\b[1-8][- ]steps?\b|consistency (?:model|distill|train)|"
+        r"early[- ]exit|\bskip|reus|redundan|sliding[- ]window|"
+        r"stitch|dynamic (?:network|width|depth|inference)"),
+    "distillation": _lexicon(
+        r"distill|one[- ]step|single[- ]step|few[- ]step|"
+        r"\b[1-8][- ]steps?\b|consistency (?:model|distill|train)|"
         r"\blcm\b|student|teacher|distribution matching|\bdmd\b|adversarial (?:diffusion )?distill|reflow|"
-        r"straight|shortcut|mean ?flow|flow maps?", _I),
-    "other": re.compile(
-        r"solver|sampler|\bode\b|\bsde\b|schedul|parallel|speculative|linear attention|\bkernel|hardware|fpga|"
+        r"straight|shortcut|mean ?flow|flow maps?"),
+    "other": _lexicon(
+        r"solver|sampler|\bode\b|\bsde\b|schedul|parallel|"
+        r"speculative|linear attention|\bkernel|hardware|fpga|"
         r"\bgpus?\b|compil|training (?:cost|efficien)|efficient training|survey|architecture|backbone|"
-        r"decoding|distributed", _I),
-    "not_family": re.compile(
+        r"decoding|distributed"),
+    "not_family": _lexicon(
         r"\bllms?\b|large language model|autoregressive|\bvar\b|vision transformer|\bvits?\b|\bcnns?\b|"
-        r"convolutional neural|\bbert\b|speech recogn|object detect", _I),
-    "look_alike": re.compile(
+        r"convolutional neural|\bbert\b|speech recogn|object detect"),
+    "look_alike": _lexicon(
         r"dataset distillation|data distillation|vector[- ]quantiz|\bvq\b|\bvq-|tokeniz|codec|"
         r"image compression|video compression|concept eras|unlearn|safety|watermark|adversarial attack|"
-        r"drafter|draft model|speculative decoding for (?:llm|autoregressive)", _I),
-    "quality": re.compile(
+        r"drafter|draft model|speculative decoding for (?:llm|autoregressive)"),
+    "quality": _lexicon(
         r"editing|personaliz|controll|fidelity|alignment|preference|3d|reconstruct|restor|super-resolution|"
-        r"inpaint|segment|medical|theor", _I),
+        r"inpaint|segment|medical|theor"),
 }
 LEXICON_NAMES: tuple[str, ...] = tuple(LEXICONS)
 TECHNIQUES = ("quantization", "pruning", "distillation", "other")
@@ -61,7 +72,8 @@ N_FEATURES = len(LEXICONS) * _PER_LEXICON + 2 * len(TECHNIQUES) + 1
 
 def term_features(title: str, abstract: str | None) -> np.ndarray:
     """The rubric features of one paper, a float32 vector of length ``N_FEATURES``."""
-    body = abstract or ""
+    title = title.lower()
+    body = (abstract or "").lower()
     values: list[float] = []
     hits: dict[str, tuple[bool, float]] = {}
     for name, pattern in LEXICONS.items():
@@ -89,7 +101,7 @@ def term_matrix(titles_abstracts: Sequence[tuple[str, str | None]]) -> np.ndarra
 def decisive_terms(title: str, abstract: str | None, *, limit: int = 4) -> list[str]:
     """The distinct technique and family terms a paper uses, title first, for the prediction's reason."""
     found: list[str] = []
-    for text in (title, abstract or ""):
+    for text in (title.lower(), (abstract or "").lower()):
         for name in ("family", *TECHNIQUES, "look_alike", "not_family"):
             for match in LEXICONS[name].finditer(text):
                 term = match.group(0).lower().strip()

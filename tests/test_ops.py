@@ -107,3 +107,32 @@ def test_schedule_once_runs_the_pipeline(invoke, cli_env: Path, arxiv_server) ->
                     env={"PAPERBOT_ARXIV_API_URL": arxiv_server.url})
     assert result.exit_code == 0, result.output
     assert "proposed 0" in result.output and "no changes" in result.output
+
+
+def test_schedule_stops_cleanly_on_sigterm(cli_env: Path, arxiv_server) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    listing = cli_env / "list.md"
+    listing.write_text("# List\n\n## Other\n\n## Knowledge Distillation for Diffusion Models\n\n"
+                       "## Pruning and Sparsity for Diffusion Models\n\n## Quantization for Diffusion Models\n")
+    (cli_env / "paperbot.toml").write_text('[classifier]\nembedding_model = "hashing-64"\n'
+                                           "[arxiv]\ndelay_seconds = 0.0\n")
+    env = dict(os.environ, PAPERBOT_ARXIV_API_URL=arxiv_server.url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "schedule", "--cron", "every:0.5", "--list", str(listing), "--no-fetch"],
+        cwd=cli_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    log = ""
+    while time.monotonic() < deadline and "run 1 ok" not in log:  # wait for a first complete run
+        assert process.stderr is not None
+        log += process.stderr.readline()
+        assert process.poll() is None, log
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "received SIGTERM" in err + log
+    assert out.startswith("stopped after ") and "(0 failed)" in out

@@ -1,0 +1,63 @@
+"""Benchmark: classify 1,000 papers end to end against a plain SentenceTransformer.encode.
+
+Run by hand (``python bench/classify_bench.py [--papers 1000]``); not part of the test suite. Reads the
+shipped training corpus for texts (repeated if needed); writes nothing; prints its figures. Targets on two
+CPU cores: end-to-end throughput at least 0.9x the plain encode, training under 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from bot.config import ClassifierSettings
+from classifier.corpus import training_corpus
+from classifier.embed import SentenceTransformerEmbedder, paper_text
+from classifier.model import train
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=1000)
+    args = parser.parse_args()
+
+    corpus = training_corpus()
+    sample = [corpus[i % len(corpus)] for i in range(args.papers)]
+    pairs = [(paper.title, paper.abstract) for paper in sample]
+    texts = [paper_text(title, abstract) for title, abstract in pairs]
+    embedder = SentenceTransformerEmbedder()
+    embedder.embed(texts[:16])  # import, load and warm up outside the timings
+
+    start = time.perf_counter()
+    corpus_vectors = embedder.embed([paper.text for paper in corpus])
+    embed_corpus_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    model = train(corpus, corpus_vectors, seed=0)
+    train_seconds = time.perf_counter() - start
+
+    settings = ClassifierSettings()
+    start = time.perf_counter()
+    plain = embedder.model.encode(texts, batch_size=embedder.batch_size, convert_to_numpy=True,
+                                  normalize_embeddings=True)
+    plain_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    vectors = embedder.embed(texts)
+    predictions = model.predict(pairs, vectors, review_low=settings.review_low,
+                                review_high=settings.review_high)
+    end_to_end_seconds = time.perf_counter() - start
+    assert len(predictions) == len(texts) and np.allclose(plain, vectors, atol=1e-5)
+
+    plain_rate = len(texts) / plain_seconds
+    rate = len(texts) / end_to_end_seconds
+    print(f"papers                     {len(texts)}")
+    print(f"plain encode               {plain_rate:8.1f} papers/s  ({plain_seconds:.1f} s)")
+    print(f"paperbot end to end        {rate:8.1f} papers/s  ({end_to_end_seconds:.1f} s)")
+    print(f"ratio                      {rate / plain_rate:8.2f}  (target >= 0.90)")
+    print(f"embed training corpus      {embed_corpus_seconds:8.1f} s  ({len(corpus)} papers, once, cached)")
+    print(f"train on cached vectors    {train_seconds:8.1f} s  (target < 30 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""File mode: classify papers from a JSONL file into a JSONL file of predictions.
+
+Runs for ``paperbot classify --input PAPERS.jsonl --output PREDICTIONS.jsonl``. Reads one paper a line
+(``arxiv_id``, ``title``, ``abstract`` (may be null), optional ``authors`` and ``categories``), embeds and
+classifies the readable rows, and writes one prediction a line, in input order, atomically (a temp file
+renamed into place). A bad row (invalid JSON, no title) is reported with its line number and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import ClassifierSettings
+from bot.errors import ClassifierError
+from bot.models import Prediction
+from classifier.corpus import RowError, iter_jsonl
+from classifier.embed import Embedder, paper_text
+from classifier.model import Model
+
+
+@dataclass(frozen=True)
+class FileResult:
+    n_written: int
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _paper(row: Any) -> tuple[str | None, str, str | None]:
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    values: dict[str, str | None] = {}
+    for key in ("arxiv_id", "title", "abstract"):
+        value = row.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{key!r} must be a string or null")
+        values[key] = value.strip() if value and value.strip() else None
+    title = values["title"]
+    if title is None:
+        raise ValueError("no title")
+    return values["arxiv_id"], title, values["abstract"]
+
+
+def prediction_row(arxiv_id: str | None, prediction: Prediction) -> dict[str, Any]:
+    """The JSON object written for one prediction."""
+    return {
+        "arxiv_id": arxiv_id,
+        "label": prediction.label.value,
+        "probability": prediction.probability,
+        "probabilities": prediction.probabilities,
+        "runner_up": prediction.runner_up.value,
+        "runner_up_probability": prediction.runner_up_probability,
+        "needs_review": prediction.needs_review,
+        "reason": prediction.reason,
+        "model_version": prediction.model_version,
+    }
+
+
+def classify_file(input_path: Path | str, output_path: Path | str, model: Model, embedder: Embedder,
+                  settings: ClassifierSettings, *, progress: bool = False) -> FileResult:
+    """Classify every readable row of ``input_path`` into ``output_path``; bad rows come back as errors."""
+    papers: list[tuple[str | None, str, str | None]] = []
+    errors: list[RowError] = []
+    for number, row in iter_jsonl(input_path):
+        try:
+            if isinstance(row, ValueError):
+                raise row
+            papers.append(_paper(row))
+        except ValueError as exc:
+            errors.append(RowError(number, str(exc)))
+    pairs = [(title, abstract) for _, title, abstract in papers]
+    vectors = embedder.embed([paper_text(title, abstract) for title, abstract in pairs], progress=progress)
+    predictions = model.predict(pairs, vectors, review_low=settings.review_low,
+                                review_high=settings.review_high)
+    output = Path(output_path)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
+    except OSError as exc:
+        raise ClassifierError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for (arxiv_id, _, _), prediction in zip(papers, predictions, strict=True):
+                out.write(json.dumps(prediction_row(arxiv_id, prediction), ensure_ascii=False) + "\n")
+        os.replace(temp_name, output)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return FileResult(n_written=len(predictions), errors=errors)

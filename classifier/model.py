@@ -1,0 +1,256 @@
+"""Train the paper classifier from labelled papers and apply it.
+
+Runs at the start of every classify/evaluate run: training takes seconds on cached embeddings, so the model
+is derived from the data each time rather than saved to a file that drifts from it. Pure: reads labelled
+papers and their vectors (from ``classifier.embed``), returns a ``Model`` and ``Prediction`` objects; it
+neither embeds nor touches the database.
+
+The model, chosen by stratified cross-validation on the training corpus (see ``classifier.evaluate``):
+1. features: word 1-2-gram TF-IDF of title + abstract, the MiniLM sentence embedding, and the rubric term
+   features of ``classifier.features``, side by side;
+2. a linear SVM over the five labels (balanced classes, per-paper weights from the label source);
+3. a softmax over the SVM scores whose temperature is fitted on out-of-fold scores, so the probabilities
+   mean something (and the label stays the SVM's): ``needs_review`` is set when P(relevant) falls inside
+   the configured band.
+Each prediction's reason names the closest papers on the list (training papers with a section label) and
+the rubric terms the paper uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.errors import ClassifierError
+from bot.models import Prediction
+from classifier.corpus import LabelledPaper
+from classifier.embed import paper_text
+from classifier.features import decisive_terms, term_matrix
+from classifier.labels import LABEL_VALUES, Label
+
+# Bump when the features or the learner change, so Model.version changes with the code, not only the data.
+CODE_VERSION = "svm-tfidf-minilm-terms-1"
+SVM_C = 1.0
+TERM_SCALE = 0.3  # weight of the standardised term features beside unit-length embedding and TF-IDF rows
+CALIBRATION_FOLDS = 3
+DEFAULT_TEMPERATURE = 0.5  # used when a label has too few papers to hold any out
+MISSING_SCORE = -10.0  # SVM score of a label absent from the training papers
+NEIGHBOURS_IN_REASON = 2
+_IRRELEVANT = LABEL_VALUES.index(Label.IRRELEVANT.value)
+
+
+def data_version(examples: Sequence[LabelledPaper], seed: int) -> str:
+    """A short hash of the code version, the seed and every training paper's text, label and weight."""
+    digest = hashlib.sha256(f"{CODE_VERSION}\0{seed}".encode())
+    for paper in examples:
+        digest.update(f"\0{paper.text}\0{paper.label.value}\0{paper.weight:.6g}".encode())
+    return f"{CODE_VERSION}@{digest.hexdigest()[:12]}"
+
+
+class _Features:
+    """TF-IDF weights, the embedding and scaled term features side by side, fitted on training rows.
+
+    Word counts are computed once per training run (``_vocabulary``); each fit only learns IDF weights
+    and the term scaler, so the calibration folds do not tokenise the corpus again.
+    """
+
+    def __init__(self, counts: Any, terms: np.ndarray) -> None:
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.preprocessing import StandardScaler
+
+        self.tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
+        self.scaler = StandardScaler().fit(terms)
+
+    def transform(self, counts: Any, vectors: np.ndarray, terms: np.ndarray) -> Any:
+        import scipy.sparse as sp
+
+        scaled = self.scaler.transform(terms) * TERM_SCALE
+        return sp.hstack([self.tfidf.transform(counts), sp.csr_matrix(vectors), sp.csr_matrix(scaled)],
+                         format="csr", dtype=np.float32)
+
+
+def _vocabulary(texts: Sequence[str]) -> Any:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(ngram_range=(1, 2), min_df=2, dtype=np.float32).fit(texts)
+
+
+def _fit_svm(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray,
+             weights: np.ndarray, seed: int) -> tuple[_Features, Any]:
+    from sklearn.svm import LinearSVC
+
+    features = _Features(counts, terms)
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
+    svm.fit(features.transform(counts, vectors, terms), labels, sample_weight=weights)
+    return features, svm
+
+
+def _scores(features: _Features, svm: Any, counts: Any, vectors: np.ndarray,
+            terms: np.ndarray) -> np.ndarray:
+    """SVM scores in LABEL_VALUES order (a label missing from training gets a very low score)."""
+    raw = svm.decision_function(features.transform(counts, vectors, terms))
+    if raw.ndim == 1:  # two classes: sklearn returns one column, positive for classes_[1]
+        raw = np.column_stack([-raw, raw])
+    out = np.full((counts.shape[0], len(LABEL_VALUES)), MISSING_SCORE, dtype=np.float64)
+    for column, label in enumerate(svm.classes_):
+        out[:, LABEL_VALUES.index(label)] = raw[:, column]
+    return out
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    scaled = scores / temperature
+    shifted = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class Model:
+    """A trained classifier: call ``predict`` with the papers and their embedding vectors."""
+
+    version: str
+    vocabulary: Any
+    features: _Features
+    svm: Any
+    temperature: float
+    listed_vectors: np.ndarray
+    listed_titles: list[str]
+    listed_labels: list[str]
+    n_train: int
+
+    def probabilities(self, titles_abstracts: Sequence[tuple[str, str | None]],
+                      vectors: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, shape ``(n, 5)`` in ``LABEL_VALUES`` order; rows sum to 1."""
+        texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
+        counts = self.vocabulary.transform(texts)
+        scores = _scores(self.features, self.svm, counts, vectors, term_matrix(titles_abstracts))
+        return _softmax(scores, self.temperature)
+
+    def predict(self, titles_abstracts: Sequence[tuple[str, str | None]], vectors: np.ndarray, *,
+                review_low: float = 0.35, review_high: float = 0.65) -> list[Prediction]:
+        """One Prediction per ``(title, abstract)``; ``vectors`` are their embeddings, row for row."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if len(titles_abstracts) != len(vectors):
+            raise ClassifierError(f"{len(titles_abstracts)} papers but {len(vectors)} vectors")
+        if len(titles_abstracts) == 0:
+            return []
+        if vectors.shape[1] != self.listed_vectors.shape[1]:
+            raise ClassifierError(f"vectors have {vectors.shape[1]} dimensions, the model was trained on "
+                                  f"{self.listed_vectors.shape[1]}")
+        probs = self.probabilities(titles_abstracts, vectors)
+        similarity = vectors @ self.listed_vectors.T if len(self.listed_titles) else None
+        predictions = []
+        for row, (title, abstract) in enumerate(titles_abstracts):
+            p = probs[row]
+            relevance = 1.0 - float(p[_IRRELEVANT])
+            order = [int(i) for i in np.argsort(-p, kind="stable")]
+            best, second = order[0], order[1]
+            label = Label(LABEL_VALUES[best])
+            predictions.append(Prediction(
+                label=label,
+                probability=round(float(p[best]), 4),
+                probabilities={name: round(float(p[i]), 4) for i, name in enumerate(LABEL_VALUES)},
+                runner_up=Label(LABEL_VALUES[second]),
+                runner_up_probability=round(float(p[second]), 4),
+                needs_review=review_low <= relevance <= review_high,
+                reason=self._reason(label, None if similarity is None else similarity[row], title, abstract),
+                model_version=self.version,
+            ))
+        return predictions
+
+    def _reason(self, label: Label, similarity: np.ndarray | None, title: str, abstract: str | None) -> str:
+        parts = []
+        if similarity is not None:
+            candidates = np.arange(len(self.listed_titles))
+            if label.is_section:
+                same = np.array([name == label.value for name in self.listed_labels])
+                if same.any():
+                    candidates = candidates[same]
+            top = candidates[np.argsort(-similarity[candidates], kind="stable")[:NEIGHBOURS_IN_REASON]]
+            closest = "; ".join(f'"{_short(self.listed_titles[i])}" ({self.listed_labels[i]}, '
+                                f"{similarity[i]:.2f})" for i in top)
+            parts.append(f"closest listed: {closest}")
+        terms = decisive_terms(title, abstract)
+        parts.append(f"terms: {', '.join(terms)}" if terms else "terms: none of the rubric's")
+        return " | ".join(parts)
+
+
+def _short(title: str, limit: int = 70) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def _fit_temperature(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> float:
+    """The softmax temperature that minimises the weighted log loss of held-out scores."""
+    from scipy.optimize import minimize_scalar
+
+    truth = np.array([LABEL_VALUES.index(label) for label in labels])
+
+    def loss(log_t: float) -> float:
+        probs = _softmax(scores, float(np.exp(log_t)))
+        return float(-np.sum(weights * np.log(probs[np.arange(len(truth)), truth] + 1e-12)))
+
+    result = minimize_scalar(loss, bounds=(np.log(0.02), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def _calibrate(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray,
+               weights: np.ndarray, seed: int) -> float:
+    """Temperature from out-of-fold SVM scores; scaling keeps the SVM's argmax, so labels don't move."""
+    from sklearn.model_selection import StratifiedKFold
+
+    _, counts_per_label = np.unique(labels, return_counts=True)
+    folds = min(CALIBRATION_FOLDS, int(counts_per_label.min()))
+    if folds < 2:
+        return DEFAULT_TEMPERATURE
+    scores = np.zeros((len(labels), len(LABEL_VALUES)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_idx, held_idx in splitter.split(np.zeros(len(labels)), labels):
+        features, svm = _fit_svm(counts[fit_idx], vectors[fit_idx], terms[fit_idx], labels[fit_idx],
+                                 weights[fit_idx], seed)
+        scores[held_idx] = _scores(features, svm, counts[held_idx], vectors[held_idx], terms[held_idx])
+    return _fit_temperature(scores, labels, weights)
+
+
+def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int = 0,
+          calibrate: bool = True) -> Model:
+    """Fit the classifier on labelled papers and their vectors (row for row). Deterministic for a seed."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(examples) != len(vectors):
+        raise ClassifierError(f"{len(examples)} labelled papers but {len(vectors)} vectors")
+    labels = np.array([paper.label.value for paper in examples])
+    if len(set(labels)) < 2:
+        raise ClassifierError("training needs papers of at least two labels")
+    texts = [paper.text for paper in examples]
+    try:
+        vocabulary = _vocabulary(texts)
+    except ValueError:  # every term in fewer than two papers: too little text to learn from
+        raise ClassifierError(f"the {len(texts)} training papers share no terms") from None
+    counts = vocabulary.transform(texts).tocsr()
+    terms = term_matrix([(paper.title, paper.abstract) for paper in examples])
+    weights = np.array([paper.weight for paper in examples], dtype=np.float64)
+    features, svm = _fit_svm(counts, vectors, terms, labels, weights, seed)
+    temperature = _calibrate(counts, vectors, terms, labels, weights, seed) if calibrate else 1.0
+    listed = [i for i, paper in enumerate(examples) if paper.label.is_section]
+    return Model(
+        version=data_version(examples, seed),
+        vocabulary=vocabulary,
+        features=features,
+        svm=svm,
+        temperature=temperature,
+        listed_vectors=vectors[listed],
+        listed_titles=[examples[i].title for i in listed],
+        listed_labels=[examples[i].label.value for i in listed],
+        n_train=len(examples),
+    )
+
+
+def paperbot_predictor(train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+                       test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Label]:
+    """``train`` then ``predict`` labels, in the shape ``classifier.evaluate`` compares."""
+    model = train(train_part, train_vectors)
+    pairs = [(paper.title, paper.abstract) for paper in test_part]
+    return [prediction.label for prediction in model.predict(pairs, test_vectors)]

@@ -1,0 +1,76 @@
+"""classifier/evaluate.py and classifier/baselines.py: the figures, their renderings, the baselines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifier.baselines import BASELINES, keyword_label
+from classifier.corpus import load_jsonl, training_corpus
+from classifier.embed import HashingEmbedder
+from classifier.evaluate import compare, compute_metrics, cross_validate, render_json, render_text
+from classifier.labels import LABEL_VALUES, Label
+from classifier.model import paperbot_predictor
+
+D, P, Q, OT, IR = Label.DISTILLATION, Label.PRUNING, Label.QUANTIZATION, Label.OTHER, Label.IRRELEVANT
+
+
+def test_metrics_by_hand() -> None:
+    truth = [D, D, P, Q, OT, IR, IR, IR]
+    preds = [D, P, P, IR, OT, IR, D, IR]
+    m = compute_metrics(truth, preds)
+    # relevant: 5 true, predicted relevant 5; tp = 4 (D,D,P,O), fp = 1 (I->D), fn = 1 (Q->I)
+    assert (m.relevance.precision, m.relevance.recall, m.relevance.f1) == (0.8, 0.8, pytest.approx(0.8))
+    assert m.relevance.support == 5
+    assert m.section_n == 4 and m.section_accuracy == 0.75  # D->P is the one section miss
+    assert m.per_label["quantization"].f1 == 0.0 and m.per_label["other"].f1 == 1.0
+    assert m.per_label["irrelevant"].precision == pytest.approx(2 / 3)
+    assert m.macro_f1 == pytest.approx(sum(s.f1 for s in m.per_label.values()) / 5)
+    assert m.confusion[0] == [1, 1, 0, 0, 0] and m.confusion[4] == [1, 0, 0, 0, 2]
+    assert sum(map(sum, m.confusion)) == 8
+
+
+def test_keyword_baseline_needs_a_family_term_and_a_technique() -> None:
+    assert keyword_label("Q-Diffusion: Quantizing Diffusion Models") is Q
+    assert keyword_label("DeepCache: Accelerating Diffusion Models for Free") is P
+    assert keyword_label("Quantizing Large Language Models") is IR
+    assert keyword_label("Diffusion Models Beat GANs") is IR
+
+
+def test_evaluate_a_small_labelled_file_prints_every_figure(tmp_path: Path) -> None:
+    corpus = training_corpus()
+    train = [p for label in Label for p in corpus if p.label is label][::6]
+    held = [p for label in Label for p in corpus if p.label is label][3::40]
+    rows = [{"title": p.title, "abstract": p.abstract, "label": p.label.value} for p in held]
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n{broken\n", encoding="utf-8")
+    test, errors = load_jsonl(path)
+    assert [e.line for e in errors] == [len(rows) + 1]
+    embedder = HashingEmbedder()
+    results = compare({"paperbot": paperbot_predictor, **BASELINES},
+                      train, embedder.embed([p.text for p in train]),
+                      test, embedder.embed([p.text for p in test]))
+    text = render_text(results, title="held-out file")
+    for figure in ("relevance precision", "relevance recall", "relevance F1", "section accuracy",
+                   "macro-F1", "confusion matrix, paperbot", "confusion matrix, keywords",
+                   "confusion matrix, tfidf-svm", *(f"F1 {label}" for label in LABEL_VALUES)):
+        assert figure in text
+    assert text.splitlines()[1].split() == ["paperbot", "keywords", "tfidf-svm"]
+    assert f"{results['paperbot'].relevance.f1:.3f}" in text
+    as_json = json.loads(json.dumps(render_json(results)))
+    assert set(as_json) == {"paperbot", "keywords", "tfidf-svm"}
+    assert as_json["tfidf-svm"]["n"] == len(test)
+    assert set(as_json["paperbot"]["per_label"]) == set(LABEL_VALUES)
+
+
+def test_cross_validation_scores_only_the_chosen_sources() -> None:
+    corpus = [p for label in Label for p in training_corpus() if p.label is label][::10]
+    vectors = HashingEmbedder().embed([p.text for p in corpus])
+    scored = sum(p.source == "annotated" for p in corpus)
+    results = cross_validate(dict(BASELINES), corpus, vectors, folds=3, seed=0)
+    assert results["keywords"].n == results["tfidf-svm"].n == scored < len(corpus)
+    everything = cross_validate({"keywords": BASELINES["keywords"]}, corpus, vectors, folds=3,
+                                score_sources=None)
+    assert everything["keywords"].n == len(corpus)

@@ -1,0 +1,140 @@
+"""classifier/model.py with the real MiniLM model, trained on a stratified slice of the shipped corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from bot.errors import ClassifierError
+from classifier.corpus import MAINTAINER_WEIGHT, LabelledPaper, training_corpus
+from classifier.embed import SentenceTransformerEmbedder
+from classifier.labels import LABEL_VALUES, Label
+from classifier.model import Model, train
+
+PER_LABEL = 40  # enough to learn the clear cases, small enough to embed in a few seconds
+
+CLEAR = {
+    Label.QUANTIZATION: (
+        "Post-Training 4-bit Quantization of Diffusion Transformers",
+        "We quantize the weights and activations of diffusion transformers to 4 bits with a post-training "
+        "quantization method that calibrates over timesteps, keeping image quality close to full precision "
+        "while cutting memory by 3.5x and latency by 2x.",
+    ),
+    Label.PRUNING: (
+        "Structured Pruning and Feature Caching for Faster Diffusion Models",
+        "We prune redundant channels and layers of the denoising U-Net and cache and reuse features across "
+        "adjacent sampling steps, removing 50% of the computation of Stable Diffusion with no retraining.",
+    ),
+    Label.DISTILLATION: (
+        "One-Step Text-to-Image Generation by Distilling a Diffusion Teacher",
+        "We distill a pretrained multi-step diffusion model into a one-step student generator with "
+        "distribution matching and an adversarial loss, matching the teacher's quality with a single "
+        "network evaluation.",
+    ),
+    Label.OTHER: (
+        "A Fast High-Order ODE Solver for Training-Free Diffusion Sampling",
+        "We propose a training-free high-order ODE solver for the probability flow of diffusion models that "
+        "produces high-quality samples in 10 function evaluations, without retraining the model.",
+    ),
+    Label.IRRELEVANT: (
+        "A Benchmark of Graph Neural Networks for Molecule Property Prediction",
+        "We compare graph neural network architectures on molecular property prediction datasets and "
+        "report accuracy, calibration and robustness under distribution shift.",
+    ),
+}
+
+
+def _slice(papers: Sequence[LabelledPaper]) -> list[LabelledPaper]:
+    """The first PER_LABEL papers with an abstract of each label, in file order."""
+    chosen: list[LabelledPaper] = []
+    for label in Label:
+        chosen += [p for p in papers if p.label is label and p.abstract][:PER_LABEL]
+    return chosen
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="module")
+def data(embedder: SentenceTransformerEmbedder) -> tuple[list[LabelledPaper], np.ndarray]:
+    papers = _slice(training_corpus())
+    return papers, embedder.embed([paper.text for paper in papers])
+
+
+@pytest.fixture(scope="module")
+def model(data: tuple[list[LabelledPaper], np.ndarray]) -> Model:
+    return train(*data, seed=0)
+
+
+@pytest.fixture(scope="module")
+def clear_vectors(embedder: SentenceTransformerEmbedder) -> np.ndarray:
+    return embedder.embed([f"{title}. {abstract}" for title, abstract in CLEAR.values()])
+
+
+def test_clear_examples_of_every_label_are_classified(model: Model, clear_vectors: np.ndarray) -> None:
+    predictions = model.predict(list(CLEAR.values()), clear_vectors)
+    assert [p.label for p in predictions] == list(CLEAR)
+
+
+def test_prediction_carries_probabilities_runner_up_and_reason(model: Model,
+                                                              clear_vectors: np.ndarray) -> None:
+    for prediction in model.predict(list(CLEAR.values()), clear_vectors):
+        assert set(prediction.probabilities) == set(LABEL_VALUES)
+        assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+        assert prediction.probability == max(prediction.probabilities.values())
+        assert prediction.runner_up is not prediction.label
+        assert prediction.runner_up_probability == sorted(prediction.probabilities.values())[-2]
+        assert prediction.reason.startswith("closest listed: ")
+        assert "terms: " in prediction.reason
+        assert prediction.model_version == model.version
+    quantization = model.predict([CLEAR[Label.QUANTIZATION]], clear_vectors[:1])[0]
+    assert "(quantization, " in quantization.reason and "quantiz" in quantization.reason
+
+
+def test_needs_review_follows_the_configured_band(model: Model, clear_vectors: np.ndarray) -> None:
+    pairs = list(CLEAR.values())
+    relevance = [1 - p.probabilities["irrelevant"] for p in model.predict(pairs, clear_vectors)]
+    flagged = model.predict(pairs, clear_vectors, review_low=0.0, review_high=1.0)
+    assert all(p.needs_review for p in flagged)
+    banded = model.predict(pairs, clear_vectors, review_low=0.35, review_high=0.65)
+    assert [p.needs_review for p in banded] == [0.35 <= r <= 0.65 for r in relevance]
+
+
+def test_training_is_deterministic(data: tuple[list[LabelledPaper], np.ndarray], model: Model,
+                                   clear_vectors: np.ndarray) -> None:
+    again = train(*data, seed=0)
+    assert again.version == model.version
+    pairs = list(CLEAR.values())
+    np.testing.assert_array_equal(again.probabilities(pairs, clear_vectors),
+                                  model.probabilities(pairs, clear_vectors))
+    assert again.predict(pairs, clear_vectors) == model.predict(pairs, clear_vectors)
+
+
+def test_maintainer_examples_are_accepted_and_change_the_version(
+        data: tuple[list[LabelledPaper], np.ndarray], model: Model, embedder: SentenceTransformerEmbedder,
+) -> None:
+    papers, vectors = data
+    decision = LabelledPaper("2501.00001", "TinyCache: caching attention maps in video diffusion", None,
+                             Label.PRUNING, source="maintainer", weight=MAINTAINER_WEIGHT)
+    extended = train([*papers, decision], np.vstack([vectors, embedder.embed([decision.text])]))
+    assert extended.version != model.version
+    assert extended.n_train == model.n_train + 1
+    assert "TinyCache: caching attention maps in video diffusion" in extended.listed_titles
+
+
+def test_bad_inputs_raise_classifier_error(data: tuple[list[LabelledPaper], np.ndarray],
+                                           model: Model) -> None:
+    papers, vectors = data
+    with pytest.raises(ClassifierError, match="vectors"):
+        train(papers, vectors[:-1])
+    with pytest.raises(ClassifierError, match="two labels"):
+        train(papers[:3], vectors[:3])
+    with pytest.raises(ClassifierError, match="vectors"):
+        model.predict([("a title", None)], vectors[:2])
+    assert model.predict([], vectors[:0]) == []
