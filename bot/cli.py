@@ -123,11 +123,11 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _register() -> None:
-    from bot import cli_db, cli_ops, cli_pipeline, cli_run
+    from bot import cli_classifier, cli_db, cli_ops, cli_pipeline, cli_run
 
     if "run" in cli.commands:
         return
-    for module in (cli_db, cli_pipeline, cli_run, cli_ops):
+    for module in (cli_db, cli_pipeline, cli_classifier, cli_run, cli_ops):
         for command in module.COMMANDS:
             cli.add_command(command)
     try:

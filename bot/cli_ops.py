@@ -149,14 +149,18 @@ def health_cmd(app: App, alarm: bool) -> None:
 
 
 @click.command("feedback")
+@click.option("--scores", is_flag=True,
+              help="Also measure how the model moved: its figures on the maintainers' decisions when "
+                   "trained without them, and cross-validated with them.")
 @output_options
 @pass_app
-def feedback_cmd(app: App, fmt: str | None) -> None:
+def feedback_cmd(app: App, scores: bool, fmt: str | None) -> None:
     """What the bot learned from the maintainers: merged, moved and rejected proposals.
 
     \b
     Example:
         paperbot feedback --table
+        paperbot feedback --scores
     """
     from db.decisions import proposals
     from db.session import session_scope
@@ -167,6 +171,50 @@ def feedback_cmd(app: App, fmt: str | None) -> None:
                  "decided_at": p.decided_at}
                 for p in proposals(session) if p.state != "withdrawn"]
     emit(rows, fmt, ["arxiv_id", "proposed", "decision", "final", "pr", "decided_at"])
+    if scores:
+        click.echo(_score_movement(app), err=True)
+
+
+def _score_movement(app: App) -> str:
+    """Held-out figures on the maintainers' own labels, before and after learning from them."""
+    import numpy as np
+
+    from bot import pipeline
+    from classifier.evaluate import compute_metrics
+    from classifier.model import train
+
+    examples = pipeline.training_examples(app.engine)
+    decided = [i for i, e in enumerate(examples) if e.source in {"list", "merged", "rejected", "open"}]
+    if len(decided) < 10:
+        return f"scores: {len(decided)} maintainer decisions so far; 10 are needed to measure anything"
+    embedder = pipeline.make_embedder(app.settings)
+    vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in examples])
+    corpus_only = [i for i, e in enumerate(examples) if i not in set(decided)]
+    ids = {examples[i].arxiv_id for i in decided}
+    corpus_only = [i for i in corpus_only if examples[i].arxiv_id not in ids]
+    truth = [examples[i].label for i in decided]
+
+    def fit_predict(train_rows: list[int], test_rows: list[int]) -> list:  # type: ignore[type-arg]
+        model = train([examples[i] for i in train_rows], vectors[train_rows],
+                      seed=app.settings.classifier.seed)
+        pairs = [(examples[i].title, examples[i].abstract) for i in test_rows]
+        return [p.label for p in model.predict(pairs, vectors[test_rows])]
+
+    before = compute_metrics(truth, fit_predict(corpus_only, decided))
+    folds = np.array_split(np.array(decided), 5)
+    after_pred: dict[int, object] = {}
+    for fold in folds:
+        held = set(fold.tolist())
+        rows = corpus_only + [i for i in decided if i not in held]
+        after_pred.update(zip(fold.tolist(), fit_predict(rows, fold.tolist()), strict=True))
+    after = compute_metrics(truth, [after_pred[i] for i in decided])  # type: ignore[misc]
+    def figures(m) -> str:  # type: ignore[no-untyped-def]
+        return f"{m.relevance.f1:.3f} / {m.section_accuracy:.3f} / {m.macro_f1:.3f}"
+
+    return (f"scores on the maintainers' {len(decided)} decisions "
+            "(relevance F1 / section accuracy / macro-F1):\n"
+            f"  trained without them         {figures(before)}\n"
+            f"  learning from them (5-fold)  {figures(after)}")
 
 
 @click.group("list")

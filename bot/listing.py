@@ -3,8 +3,9 @@
 Runs in ``paperbot run`` (and ``paperbot list status``) after the README is read. An entry with an arXiv
 link resolves by its id; one without resolves by its title — against papers already in the store, then
 the shipped labelled corpus, then an arXiv title search whose best hit must match the title
-(``bot/titles.py``; near-misses are refused). Resolutions are remembered, and a title arXiv did not find is not searched again unless asked,
-so a normal run costs no extra arXiv requests. Listed papers are the maintainers' own labelled data.
+(``bot/titles.py``; near-misses are refused). Resolutions are remembered, and a title arXiv did not
+find is not searched again unless asked, so a normal run costs no extra arXiv requests. Listed papers
+are the maintainers' own labelled data.
 """
 
 from __future__ import annotations

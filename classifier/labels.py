@@ -7,10 +7,10 @@ rubric in the project's labelled data (``classifier/data/RUBRIC.md``).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Label(str, Enum):
+class Label(StrEnum):
     DISTILLATION = "distillation"
     PRUNING = "pruning"
     QUANTIZATION = "quantization"

@@ -34,7 +34,8 @@ def test_six_empty_weekdays_raise_the_alarm_weekends_do_not_count() -> None:
     assert not health.ok and "7 consecutive weekdays" in health.problems[0]
     # a weekend of empty runs after a good Friday is fine
     friday = NOW - timedelta(days=5)
-    weekend = [run(friday), run(friday + timedelta(days=1), fetched=0), run(friday + timedelta(days=2), fetched=0)]
+    weekend = [run(friday), run(friday + timedelta(days=1), fetched=0),
+               run(friday + timedelta(days=2), fetched=0)]
     assert assess(weekend, friday + timedelta(days=2, hours=1)).ok
 
 

@@ -118,12 +118,14 @@ def test_schedule_stops_cleanly_on_sigterm(cli_env: Path, arxiv_server) -> None:
 
     listing = cli_env / "list.md"
     listing.write_text("# List\n\n## Other\n\n## Knowledge Distillation for Diffusion Models\n\n"
-                       "## Pruning and Sparsity for Diffusion Models\n\n## Quantization for Diffusion Models\n")
+                       "## Pruning and Sparsity for Diffusion Models\n\n"
+                       "## Quantization for Diffusion Models\n")
     (cli_env / "paperbot.toml").write_text('[classifier]\nembedding_model = "hashing-64"\n'
                                            "[arxiv]\ndelay_seconds = 0.0\n")
     env = dict(os.environ, PAPERBOT_ARXIV_API_URL=arxiv_server.url)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "schedule", "--cron", "every:0.5", "--list", str(listing), "--no-fetch"],
+        [sys.executable, "-m", "bot", "schedule", "--cron", "every:0.5", "--list", str(listing),
+         "--no-fetch"],
         cwd=cli_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     log = ""

@@ -12,7 +12,6 @@ from bot.errors import PublishError
 from bot.publish import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
 from tests.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
 
-
 BRANCH = "paperbot/new-papers"
 ENTRY = "- [Fast Sampler](https://arxiv.org/abs/2501.00001)\n"
 SECTION = "## Quantization for Diffusion Models\n\n"

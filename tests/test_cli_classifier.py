@@ -1,0 +1,76 @@
+"""`paperbot train`, `evaluate` and `classify` through the CLI (hashing embedder: plumbing, not quality;
+the real model judges classification in tests/test_model.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import SHARED_DATA
+
+HASHING = '[classifier]\nembedding_model = "hashing-64"\n'
+
+
+def small_labelled(path: Path, n: int = 40) -> Path:
+    rows = [json.loads(line) for line in (SHARED_DATA / "dev.jsonl").read_text().splitlines()]
+    picked = [r for r in rows if r["label"] != "irrelevant"][: n // 2] + \
+        [r for r in rows if r["label"] == "irrelevant"][: n // 2]
+    path.write_text("".join(json.dumps(r) + "\n" for r in picked))
+    return path
+
+
+def test_evaluate_prints_every_metric_for_paperbot_and_both_baselines(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    data = small_labelled(cli_env / "labelled.jsonl")
+    result = invoke("evaluate", "--data", str(data))
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[1].split()
+    assert header == ["paperbot", "keywords", "tfidf-svm"]
+    for metric in ("relevance precision", "relevance recall", "relevance F1", "section accuracy", "macro-F1",
+                   "F1 distillation", "F1 pruning", "F1 quantization", "F1 other", "F1 irrelevant",
+                   "confusion matrix, paperbot"):
+        assert metric in result.output
+    figures = json.loads(invoke("evaluate", "--data", str(data), "--json").output)
+    assert set(figures) == {"paperbot", "keywords", "tfidf-svm"}
+    assert 0.0 <= figures["paperbot"]["relevance"]["f1"] <= 1.0
+
+
+def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    data = small_labelled(cli_env / "labelled.jsonl", 10)
+    with data.open("a") as handle:
+        handle.write("{not json\n")
+        handle.write(json.dumps({"title": "", "abstract": "x", "label": "pruning"}) + "\n")
+    result = invoke("evaluate", "--data", str(data))
+    assert result.exit_code == 0
+    assert "labelled.jsonl: line 11: " in result.output and "labelled.jsonl: line 12: " in result.output
+
+
+def test_classify_file_mode_round_trip_with_bad_rows(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    papers = cli_env / "papers.jsonl"
+    papers.write_text(
+        json.dumps({"arxiv_id": "2601.00001", "title": "Post-training quantization of diffusion models",
+                    "abstract": None}) + "\n"
+        + "this is not json\n"
+        + json.dumps({"arxiv_id": "2601.00002", "title": "", "abstract": "no title"}) + "\n"
+        + json.dumps({"arxiv_id": "2601.00003", "title": "A survey of graph neural networks",
+                      "abstract": "We review GNNs.", "authors": ["A"], "categories": ["cs.LG"]}) + "\n")
+    out = cli_env / "predictions.jsonl"
+    result = invoke("classify", "--input", str(papers), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "line 2" in result.output and "line 3" in result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["arxiv_id"] for r in rows] == ["2601.00001", "2601.00003"]
+    for row in rows:
+        assert set(row) >= {"arxiv_id", "label", "probability", "probabilities", "needs_review", "reason"}
+        assert abs(sum(row["probabilities"].values()) - 1) < 1e-6
+        assert row["label"] in row["probabilities"]
+    to_stdout = invoke("classify", "--input", str(papers))
+    assert [json.loads(line)["arxiv_id"] for line in to_stdout.stdout.splitlines() if line.startswith("{")] \
+        == ["2601.00001", "2601.00003"]
+
+
+def test_output_without_input_is_refused(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("classify", "--output", "x.jsonl")
+    assert result.exit_code == 1 and "--output goes with --input" in result.output
