@@ -53,6 +53,8 @@ def _cell(value: Any, *, table: bool = False) -> str:
         return ", ".join(str(v) for v in value)
     if isinstance(value, float) and table:
         return f"{value:.2f}"
+    if isinstance(value, datetime) and table:
+        return value.strftime("%Y-%m-%d %H:%M")
     return str(_plain(value))
 
 

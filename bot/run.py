@@ -150,8 +150,9 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     added = list(insertion.added)
     report.proposed, report.needs_review = len(added), len(review)
     report.already_listed = len(insertion.skipped)
-    counts = {"new papers fetched": report.new, "classified": report.classified, "proposed": len(added),
-              "needs review": len(review)}
+    # Only what the PR holds: run-by-run counts (fetched, classified) live in the report, so a run with
+    # nothing new leaves the body byte-identical and makes no write.
+    counts = {"proposed": len(added), "needs review": len(review)}
     body = render_pr_body(added, review, counts, sections=settings.list.sections) if added else ""
     diff = render_diff(readme, insertion.readme, path)
     _write_outputs(options.out_dir, insertion.readme, body, diff)

