@@ -54,10 +54,6 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
     from bot.fetch import fetch_by_ids, search_titles
 
     labels = entry_labels(doc, settings.list)
-    section_of = {}
-    for section in doc.sections:
-        for line in range(section.line, section.end):
-            section_of[line] = section.heading
     with session_scope(engine) as session:
         previous = {normalize_title(e.title): e for e in decisions.list_entries(session)}
         known_titles = {normalize_title(p.title): p.arxiv_id for p in store.all_papers(session)}
@@ -86,6 +82,10 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
         papers = fetch_by_ids(settings.arxiv, missing)
         with session_scope(engine) as session:
             hydrated = store.upsert_papers(session, papers).new
+            present = set(store.get_papers(session, wanted))
+        for line, (arxiv_id, how) in first.items():
+            if arxiv_id is not None and arxiv_id not in present and how != "link":
+                first[line] = (None, "unresolved")  # a remembered id arXiv no longer knows: search again
     # Second pass: ask arXiv for the titles still unknown (bounded, and never twice for a miss).
     resolved: list[ListedEntry] = []
     searched = 0
@@ -109,8 +109,8 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
                 arxiv_id, how = best.arxiv_id, "search"
             else:
                 how = NOT_FOUND
-        resolved.append(ListedEntry(section_of.get(entry.line, ""), label, title, entry.venue, arxiv_id,
-                                    how, entry.line + 1))
+        resolved.append(ListedEntry(settings.list.sections.get(label.value, label.value), label, title,
+                                    entry.venue, arxiv_id, how, entry.line + 1))
     with session_scope(engine) as session:
         decisions.replace_list_entries(session, resolved)
         stored = decisions.list_entries(session)

@@ -110,3 +110,14 @@ def decisive_terms(title: str, abstract: str | None, *, limit: int = 4) -> list[
                 if len(found) >= limit:
                     return found
     return found
+
+
+# The rubric's look-alikes that loosely kept lists file under a section (data/README.md): vector-quantized
+# tokenizers under Quantization, safety or concept-removal work under Distillation, dataset distillation.
+LOOSE_FILING = re.compile(
+    r"tokeniz|vq-?vae|codebook|concept eras|unlearn|\bsafe|nsfw|dataset distill|watermark", re.IGNORECASE)
+
+
+def loose_filing(title: str, abstract: str | None) -> bool:
+    """True when a list entry's title or abstract is one of the rubric's look-alikes (``irrelevant``)."""
+    return LOOSE_FILING.search(f"{title} {abstract or ''}") is not None

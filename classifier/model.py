@@ -9,9 +9,12 @@ The model, chosen by stratified cross-validation on the training corpus (see ``c
 1. features: word 1-2-gram TF-IDF of title + abstract, the MiniLM sentence embedding, and the rubric term
    features of ``classifier.features``, side by side;
 2. a linear SVM over the five labels (balanced classes, per-paper weights from the label source);
-3. a softmax over the SVM scores whose temperature is fitted on out-of-fold scores, so the probabilities
-   mean something (and the label stays the SVM's): ``needs_review`` is set when P(relevant) falls inside
-   the configured band.
+3. a shift of the irrelevant score that sets the relevant/irrelevant threshold, chosen to maximise
+   relevance F1 on out-of-fold scores of the rubric-labelled rows, then a softmax whose temperature is
+   fitted on the same out-of-fold scores, so the probabilities mean something and the label is their
+   argmax: ``needs_review`` is set when P(relevant) falls inside the configured band.
+List entries that the rubric turns away (vector-quantized tokenizers, safety "distillation"), which some
+lists file under a section, are trained on as ``irrelevant`` (``features.loose_filing``).
 Each prediction's reason names the closest papers on the list (training papers with a section label) and
 the rubric terms the paper uses.
 """
@@ -29,17 +32,22 @@ from bot.errors import ClassifierError
 from bot.models import Prediction
 from classifier.corpus import LabelledPaper
 from classifier.embed import paper_text
-from classifier.features import decisive_terms, term_matrix
+from classifier.features import decisive_terms, loose_filing, term_matrix
 from classifier.labels import LABEL_VALUES, Label
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
-CODE_VERSION = "svm-tfidf-minilm-terms-1"
+CODE_VERSION = "svm-tfidf-minilm-terms-2"
 SVM_C = 1.0
 TERM_SCALE = 0.3  # weight of the standardised term features beside unit-length embedding and TF-IDF rows
 CALIBRATION_FOLDS = 3
 DEFAULT_TEMPERATURE = 0.5  # used when a label has too few papers to hold any out
 MISSING_SCORE = -10.0  # SVM score of a label absent from the training papers
 NEIGHBOURS_IN_REASON = 2
+# Rows whose labels were read against the rubric: the relevance bias is tuned on these (held-out) rows when
+# the training papers hold enough of them, else on all rows.
+RUBRIC_SOURCES = frozenset({"annotated", "maintainer"})
+MIN_RUBRIC_ROWS = 50
+BIAS_GRID = np.round(np.arange(-1.0, 1.0001, 0.05), 2)  # shifts of the irrelevant score tried
 _IRRELEVANT = LABEL_VALUES.index(Label.IRRELEVANT.value)
 
 
@@ -101,6 +109,41 @@ def _scores(features: _Features, svm: Any, counts: Any, vectors: np.ndarray,
     return out
 
 
+def _rubric_label(paper: LabelledPaper) -> str:
+    """The paper's label, with the rubric's look-alikes that loose lists file in a section set to irrelevant."""
+    if paper.source == "awesome-list" and paper.label.is_section and loose_filing(paper.title, paper.abstract):
+        return Label.IRRELEVANT.value
+    return paper.label.value
+
+
+def _relevance_f1(scores: np.ndarray, truth: np.ndarray) -> float:
+    predicted_relevant = scores.argmax(axis=1) != _IRRELEVANT
+    relevant = truth != _IRRELEVANT
+    tp = int(np.sum(predicted_relevant & relevant))
+    wrong = int(np.sum(predicted_relevant != relevant))
+    return 2 * tp / (2 * tp + wrong) if tp else 0.0
+
+
+def _fit_bias(scores: np.ndarray, labels: np.ndarray, rubric_rows: np.ndarray) -> float:
+    """The shift of the irrelevant score that maximises relevance F1 on held-out scores (smallest on ties).
+
+    Tuned on the rows labelled against the rubric when there are enough of them: they look like the arXiv
+    listings the bot classifies, unlike list entries and keyword negatives.
+    """
+    rows = rubric_rows if rubric_rows.sum() >= MIN_RUBRIC_ROWS else np.ones(len(labels), dtype=bool)
+    truth = np.array([LABEL_VALUES.index(label) for label in labels[rows]])
+    if not np.any(truth == _IRRELEVANT) or np.all(truth == _IRRELEVANT):
+        return 0.0
+    best_f1, best_bias = -1.0, 0.0
+    for bias in sorted(BIAS_GRID, key=abs):
+        shifted = scores[rows].copy()
+        shifted[:, _IRRELEVANT] += bias
+        f1 = _relevance_f1(shifted, truth)
+        if f1 > best_f1 + 1e-9:
+            best_f1, best_bias = f1, float(bias)
+    return best_bias
+
+
 def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     scaled = scores / temperature
     shifted = np.exp(scaled - scaled.max(axis=1, keepdims=True))
@@ -116,6 +159,7 @@ class Model:
     features: _Features
     svm: Any
     temperature: float
+    irrelevant_bias: float
     listed_vectors: np.ndarray
     listed_titles: list[str]
     listed_labels: list[str]
@@ -127,6 +171,7 @@ class Model:
         texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
         counts = self.vocabulary.transform(texts)
         scores = _scores(self.features, self.svm, counts, vectors, term_matrix(titles_abstracts))
+        scores[:, _IRRELEVANT] += self.irrelevant_bias
         return _softmax(scores, self.temperature)
 
     def predict(self, titles_abstracts: Sequence[tuple[str, str | None]], vectors: np.ndarray, *,
@@ -198,21 +243,27 @@ def _fit_temperature(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray
 
 
 def _calibrate(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray,
-               weights: np.ndarray, seed: int) -> float:
-    """Temperature from out-of-fold SVM scores; scaling keeps the SVM's argmax, so labels don't move."""
+               weights: np.ndarray, rubric_rows: np.ndarray, seed: int) -> tuple[float, float]:
+    """Irrelevant-score bias and softmax temperature, both fitted on out-of-fold SVM scores.
+
+    The bias sets the relevant/irrelevant threshold (it can move a label to or from ``irrelevant``); the
+    temperature only scales, so it keeps the argmax.
+    """
     from sklearn.model_selection import StratifiedKFold
 
     _, counts_per_label = np.unique(labels, return_counts=True)
     folds = min(CALIBRATION_FOLDS, int(counts_per_label.min()))
     if folds < 2:
-        return DEFAULT_TEMPERATURE
+        return 0.0, DEFAULT_TEMPERATURE
     scores = np.zeros((len(labels), len(LABEL_VALUES)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_idx, held_idx in splitter.split(np.zeros(len(labels)), labels):
         features, svm = _fit_svm(counts[fit_idx], vectors[fit_idx], terms[fit_idx], labels[fit_idx],
                                  weights[fit_idx], seed)
         scores[held_idx] = _scores(features, svm, counts[held_idx], vectors[held_idx], terms[held_idx])
-    return _fit_temperature(scores, labels, weights)
+    bias = _fit_bias(scores, labels, rubric_rows)
+    scores[:, _IRRELEVANT] += bias
+    return bias, _fit_temperature(scores, labels, weights)
 
 
 def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int = 0,
@@ -221,7 +272,7 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
     vectors = np.asarray(vectors, dtype=np.float32)
     if len(examples) != len(vectors):
         raise ClassifierError(f"{len(examples)} labelled papers but {len(vectors)} vectors")
-    labels = np.array([paper.label.value for paper in examples])
+    labels = np.array([_rubric_label(paper) for paper in examples])
     if len(set(labels)) < 2:
         raise ClassifierError("training needs papers of at least two labels")
     texts = [paper.text for paper in examples]
@@ -233,17 +284,20 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
     terms = term_matrix([(paper.title, paper.abstract) for paper in examples])
     weights = np.array([paper.weight for paper in examples], dtype=np.float64)
     features, svm = _fit_svm(counts, vectors, terms, labels, weights, seed)
-    temperature = _calibrate(counts, vectors, terms, labels, weights, seed) if calibrate else 1.0
-    listed = [i for i, paper in enumerate(examples) if paper.label.is_section]
+    rubric_rows = np.array([paper.source in RUBRIC_SOURCES for paper in examples])
+    bias, temperature = (_calibrate(counts, vectors, terms, labels, weights, rubric_rows, seed) if calibrate
+                         else (0.0, 1.0))
+    listed = [i for i, label in enumerate(labels) if label != Label.IRRELEVANT.value]
     return Model(
         version=data_version(examples, seed),
         vocabulary=vocabulary,
         features=features,
         svm=svm,
         temperature=temperature,
+        irrelevant_bias=bias,
         listed_vectors=vectors[listed],
         listed_titles=[examples[i].title for i in listed],
-        listed_labels=[examples[i].label.value for i in listed],
+        listed_labels=[str(labels[i]) for i in listed],
         n_train=len(examples),
     )
 

@@ -108,6 +108,17 @@ def test_run_opens_one_pr_then_updates_it(world, invoke, arxiv_server, github_se
     assert third.exit_code == 0, third.output
     assert github_server.writes() == []
 
+    # the database the runs filled answers the query commands
+    some_id, some_label = sorted(updated.items())[0]
+    shown = json.loads(invoke("show", some_id, "--json", env=world).output)
+    assert shown["status"] == "proposed" and shown["label"] == some_label.value
+    found = json.loads(invoke("search", "diffusion", "--status", "proposed", "--limit", "500", "--json",
+                              env=world).output)
+    assert {row["arxiv_id"] for row in found} <= set(updated) and found
+    stats = json.loads(invoke("stats", "--json", env=world).output)
+    assert stats["status"]["proposed"] == len(updated)
+    assert sum(stats["status"].values()) == stats["papers"]
+
 
 def test_maintainers_merge_after_moving_and_deleting_and_the_bot_learns(world, invoke, arxiv_server,  # type: ignore[no-untyped-def]
                                                                       github_server) -> None:
