@@ -110,8 +110,9 @@ def _scores(features: _Features, svm: Any, counts: Any, vectors: np.ndarray,
 
 
 def _rubric_label(paper: LabelledPaper) -> str:
-    """The paper's label, with the rubric's look-alikes that loose lists file in a section set to irrelevant."""
-    if paper.source == "awesome-list" and paper.label.is_section and loose_filing(paper.title, paper.abstract):
+    """The paper's label; a rubric look-alike that a loose list files in a section becomes irrelevant."""
+    listed = paper.source == "awesome-list" and paper.label.is_section
+    if listed and loose_filing(paper.title, paper.abstract):
         return Label.IRRELEVANT.value
     return paper.label.value
 

@@ -64,7 +64,7 @@ def test_classify_file_mode_round_trip_with_bad_rows(invoke, cli_env: Path) -> N
     assert [r["arxiv_id"] for r in rows] == ["2601.00001", "2601.00003"]
     for row in rows:
         assert set(row) >= {"arxiv_id", "label", "probability", "probabilities", "needs_review", "reason"}
-        assert abs(sum(row["probabilities"].values()) - 1) < 1e-6
+        assert abs(sum(row["probabilities"].values()) - 1) < 1e-3  # rounded to 4 places
         assert row["label"] in row["probabilities"]
     to_stdout = invoke("classify", "--input", str(papers))
     assert [json.loads(line)["arxiv_id"] for line in to_stdout.stdout.splitlines() if line.startswith("{")] \

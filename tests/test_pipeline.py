@@ -111,7 +111,8 @@ def test_run_opens_one_pr_then_updates_it(world, invoke, arxiv_server, github_se
     # the database the runs filled answers the query commands
     some_id, some_label = sorted(updated.items())[0]
     shown = json.loads(invoke("show", some_id, "--json", env=world).output)
-    assert shown["status"] == "proposed" and shown["label"] == some_label.value
+    assert shown["status"] == "proposed"
+    assert [(p["label"], p["state"]) for p in shown["proposals"]] == [(some_label.value, "open")]
     found = json.loads(invoke("search", "diffusion", "--status", "proposed", "--limit", "500", "--json",
                               env=world).output)
     assert {row["arxiv_id"] for row in found} <= set(updated) and found
