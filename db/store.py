@@ -235,27 +235,23 @@ def save_predictions(session: Session, predictions: dict[str, Prediction]) -> No
     session.flush()
 
 
+def _prediction(row: ClassificationRow) -> Prediction:
+    probabilities = json.loads(row.probabilities)
+    return Prediction(
+        label=Label(row.label), probability=row.probability, probabilities=probabilities,
+        runner_up=Label(row.runner_up), runner_up_probability=probabilities.get(row.runner_up, 0.0),
+        needs_review=row.needs_review, reason=row.reason, model_version=row.model_version)
+
+
 def get_prediction(session: Session, arxiv_id: str) -> tuple[Prediction, datetime] | None:
     row = session.get(ClassificationRow, arxiv_id)
     if row is None:
         return None
-    probabilities = json.loads(row.probabilities)
-    prediction = Prediction(
-        label=Label(row.label), probability=row.probability, probabilities=probabilities,
-        runner_up=Label(row.runner_up), runner_up_probability=probabilities.get(row.runner_up, 0.0),
-        needs_review=row.needs_review, reason=row.reason, model_version=row.model_version)
-    return prediction, from_db(row.classified_at) or utcnow()
+    return _prediction(row), from_db(row.classified_at) or utcnow()
 
 
 def predictions(session: Session) -> dict[str, Prediction]:
-    result = {}
-    for row in session.scalars(select(ClassificationRow)):
-        probabilities = json.loads(row.probabilities)
-        result[row.arxiv_id] = Prediction(
-            label=Label(row.label), probability=row.probability, probabilities=probabilities,
-            runner_up=Label(row.runner_up), runner_up_probability=probabilities.get(row.runner_up, 0.0),
-            needs_review=row.needs_review, reason=row.reason, model_version=row.model_version)
-    return result
+    return {row.arxiv_id: _prediction(row) for row in session.scalars(select(ClassificationRow))}
 
 
 def text_hash(text: str) -> str:
