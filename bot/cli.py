@@ -130,12 +130,11 @@ def _register() -> None:
     for module in (cli_db, cli_pipeline, cli_classifier, cli_run, cli_ops):
         for command in module.COMMANDS:
             cli.add_command(command)
-    try:
-        from bot import cli_query
-    except ImportError:  # pragma: no cover - while the query commands are being built
-        return
-    for command in cli_query.COMMANDS:
-        cli.add_command(command)
+    from bot import cli_query, cli_report
+
+    for module in (cli_query, cli_report):
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
 def main() -> None:

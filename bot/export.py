@@ -1,6 +1,6 @@
 """Write exported papers as CSV, JSON, JSON lines, BibTeX or the awesome list's own Markdown.
 
-``paperbot export`` streams rows from ``db.query.export_rows`` into ``write``. Pure apart from the stream it
+``paperbot export`` streams rows from ``db.records.export_rows`` into ``write``. Pure apart from the stream it
 is handed: no database, no network. Titles and names come from strangers, so BibTeX values are escaped
 (braces, ``& % $ # _ ~ ^ \\``) and Markdown lines go through ``bot.markdown.sanitize`` via ``bot.entries``.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
-from db.query import EXPORT_FIELDS as CSV_COLUMNS
+from db.records import EXPORT_FIELDS as CSV_COLUMNS
 
 FORMATS = ("csv", "json", "jsonl", "bibtex", "markdown")
 LIST_SEPARATOR = "; "  # authors and categories in one CSV cell (names may contain commas)
@@ -33,7 +33,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 def write(rows: Iterable[Any], fmt: str, out: TextIO, *,
           sections: Mapping[str, str] | None = None) -> int:
-    """Write ``rows`` (``db.query.export_rows`` dicts) to ``out`` in ``fmt``; returns how many."""
+    """Write ``rows`` (``db.records.export_rows`` dicts) to ``out`` in ``fmt``; returns how many."""
     writer = {"csv": write_csv, "json": write_json, "jsonl": write_jsonl, "bibtex": write_bibtex}.get(fmt)
     if writer is not None:
         return writer(rows, out)

@@ -283,7 +283,8 @@ def test_bibtex_keys_are_stable_unique_and_escaped() -> None:
 
 def test_export_formats(connection) -> None:  # type: ignore[no-untyped-def]
     from bot import export
-    from db.query import Filters, export_rows
+    from db.query import Filters
+    from db.records import export_rows
 
     def run(fmt: str, **kw: object) -> str:
         out = io.StringIO()
@@ -310,7 +311,7 @@ def test_export_formats(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_paper_detail(connection) -> None:  # type: ignore[no-untyped-def]
-    from db.query import paper_detail
+    from db.records import paper_detail
 
     detail = paper_detail(connection, "2604.00555")
     assert detail is not None
