@@ -102,16 +102,19 @@ def _connection(app: App) -> Iterator[sqlite3.Connection]:
         yield connection
 
 
-def make_embedder() -> Embedder:
-    """The embedder that turns a query into a vector (the real model; tests swap in a small one)."""
-    import torch
-
+def query_embedder(app: App) -> Embedder:
+    """The configured embedder (``classifier.embedding_model``), set up to embed one short query."""
+    from bot.pipeline import make_embedder
     from classifier.embed import SentenceTransformerEmbedder
 
-    # One short query gains nothing from intra-op threads, and on a busy 2-core machine two threads made
-    # each query 30x slower (730 ms against 25 ms) while they waited on each other.
-    torch.set_num_threads(1)
-    return SentenceTransformerEmbedder()
+    embedder: Embedder = make_embedder(app.settings)
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        import torch
+
+        # One short query gains nothing from intra-op threads, and on a busy 2-core machine two threads
+        # made each query 30x slower (730 ms against 25 ms) while they waited on each other.
+        torch.set_num_threads(1)
+    return embedder
 
 
 def note(message: str) -> None:
@@ -147,12 +150,12 @@ def emit_papers(rows: list[dict[str, Any]], fmt: str | None) -> None:
 
 # --- search -------------------------------------------------------------------------------------------
 
-def _query_vector(connection: sqlite3.Connection, query: str) -> tuple[Any, Any]:
+def _query_vector(app: App, connection: sqlite3.Connection, query: str) -> tuple[Any, Any]:
     """``(index, vector)`` for a semantic query; BotError (one line) when either is unavailable."""
     from bot.errors import BotError
     from db.vectors import load_index
 
-    embedder = make_embedder()
+    embedder = query_embedder(app)
     index = load_index(connection, embedder.name)
     if len(index) == 0:
         raise BotError(f"no stored {embedder.name} embeddings; run `paperbot embed` first")
@@ -210,14 +213,14 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
         from db.vectors import fuse, semantic_search
 
         if semantic:
-            index, vector = _query_vector(connection, query)
+            index, vector = _query_vector(app, connection, query)
             rows = rows_for(connection, semantic_search(connection, index, vector, filters, limit))
             emit_papers(rows, fmt)
             return
         depth = max(HYBRID_DEPTH, 3 * limit)
         keyword = keyword_hits(connection, query, filters, depth).rows
         try:
-            index, vector = _query_vector(connection, query)
+            index, vector = _query_vector(app, connection, query)
         except BotError as exc:
             note(f"{exc}; keyword results only")
             emit_papers(keyword[:limit], fmt)

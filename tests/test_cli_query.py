@@ -102,10 +102,9 @@ def test_empty_query_lists_newest_and_empty_result_exits_zero(invoke, query_db: 
     assert (result.exit_code, result.output) == (0, "[]\n")
 
 
-def test_semantic_and_hybrid(invoke, query_db: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    import bot.cli_query
-
-    monkeypatch.setattr(bot.cli_query, "make_embedder", HashingEmbedder)
+def test_semantic_and_hybrid(invoke, query_db: str, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    # the stored vectors are the model-free hashing-64 ones: embed the query the same way
+    (cli_env / "paperbot.toml").write_text(f'[classifier]\nembedding_model = "{HashingEmbedder().name}"\n')
     result = invoke("--db", query_db, "search", "token merging stable diffusion", "--semantic", "--json")
     rows = json.loads(result.output)
     assert rows[0]["arxiv_id"] == "2303.17604" and len(rows) == 7  # the unclassified one has no vector
