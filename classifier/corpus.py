@@ -8,14 +8,16 @@ title, unknown label) is reported with its 1-based line number and skipped, neve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.errors import ClassifierError
 from classifier.embed import paper_text
 from classifier.labels import Label
+
+T = TypeVar("T")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAINING_FILE = DATA_DIR / "train.jsonl"
@@ -119,18 +121,24 @@ def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
             yield number, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
 
 
-def load_jsonl(path: Path | str) -> tuple[list[LabelledPaper], list[RowError]]:
-    """All readable labelled rows of ``path`` and the errors of the others."""
-    papers: list[LabelledPaper] = []
+def read_rows(path: Path | str, parse: Callable[[Any], T]) -> tuple[list[T], list[RowError]]:
+    """Every row of a JSONL file that ``parse`` accepts, and a line-numbered error for each other one
+    (invalid JSON, or a ``ValueError`` from ``parse``)."""
+    items: list[T] = []
     errors: list[RowError] = []
     for number, row in iter_jsonl(path):
         try:
             if isinstance(row, ValueError):
                 raise row
-            papers.append(parse_row(row))
+            items.append(parse(row))
         except ValueError as exc:
             errors.append(RowError(number, str(exc)))
-    return papers, errors
+    return items, errors
+
+
+def load_jsonl(path: Path | str) -> tuple[list[LabelledPaper], list[RowError]]:
+    """All readable labelled rows of ``path`` and the errors of the others."""
+    return read_rows(path, parse_row)
 
 
 def training_corpus() -> list[LabelledPaper]:

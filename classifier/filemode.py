@@ -18,7 +18,7 @@ from typing import Any
 from bot.config import ClassifierSettings
 from bot.errors import ClassifierError
 from bot.models import Prediction
-from classifier.corpus import RowError, iter_jsonl
+from classifier.corpus import RowError, read_rows
 from classifier.embed import Embedder, paper_text
 from classifier.model import Model
 
@@ -62,15 +62,7 @@ def prediction_row(arxiv_id: str | None, prediction: Prediction) -> dict[str, An
 def classify_file(input_path: Path | str, output_path: Path | str, model: Model, embedder: Embedder,
                   settings: ClassifierSettings, *, progress: bool = False) -> FileResult:
     """Classify every readable row of ``input_path`` into ``output_path``; bad rows come back as errors."""
-    papers: list[tuple[str | None, str, str | None]] = []
-    errors: list[RowError] = []
-    for number, row in iter_jsonl(input_path):
-        try:
-            if isinstance(row, ValueError):
-                raise row
-            papers.append(_paper(row))
-        except ValueError as exc:
-            errors.append(RowError(number, str(exc)))
+    papers, errors = read_rows(input_path, _paper)
     pairs = [(title, abstract) for _, title, abstract in papers]
     vectors = embedder.embed([paper_text(title, abstract) for title, abstract in pairs], progress=progress)
     predictions = model.predict(pairs, vectors, review_low=settings.review_low,
