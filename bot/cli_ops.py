@@ -92,20 +92,19 @@ def db_pull(app: App, repo: str | None, if_exists: bool) -> None:
     finally:
         publisher.close()
     branch = app.settings.github.state_branch
-    if data is None:
-        message = f"no snapshot on {branch} yet"
+
+    def without_snapshot(message: str, what: str) -> None:
         if not if_exists:
             raise BotError(message)
-        click.echo(f"warning: {message}; starting without one: this run rebuilds what is listed and "
-                   "proposed from the list and the open pull request", err=True)
+        click.echo(f"warning: {message}; {what}: this run rebuilds what is listed and proposed from the "
+                   "list and the open pull request", err=True)
+
+    if data is None:
+        without_snapshot(f"no snapshot on {branch} yet", "starting without one")
         return
     problems = restore(data, path)
     if problems:
-        message = f"the snapshot on {branch} is corrupt ({problems[0]})"
-        if not if_exists:
-            raise BotError(message)
-        click.echo(f"warning: {message}; not installed: this run rebuilds what is listed and proposed "
-                   "from the list and the open pull request", err=True)
+        without_snapshot(f"the snapshot on {branch} is corrupt ({problems[0]})", "not installed")
         return
     click.echo(f"installed the snapshot from {branch} ({len(data):,} bytes) at {path}")
 
@@ -189,9 +188,8 @@ def _score_movement(app: App) -> str:
         return f"scores: {len(decided)} maintainer decisions so far; 10 are needed to measure anything"
     embedder = pipeline.make_embedder(app.settings)
     vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in examples])
-    corpus_only = [i for i, e in enumerate(examples) if i not in set(decided)]
-    ids = {examples[i].arxiv_id for i in decided}
-    corpus_only = [i for i in corpus_only if examples[i].arxiv_id not in ids]
+    decided_ids = {examples[i].arxiv_id for i in decided}
+    corpus_only = [i for i, e in enumerate(examples) if e.arxiv_id not in decided_ids]
     truth = [examples[i].label for i in decided]
 
     def fit_predict(train_rows: list[int], test_rows: list[int]) -> list:  # type: ignore[type-arg]

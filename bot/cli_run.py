@@ -69,8 +69,7 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
     """
     from bot import listing
     from bot.awesome import insert_entries, parse_list, render_diff
-    from bot.feedback import listed_labels
-    from bot.run import _candidates
+    from bot.run import candidates
 
     try:
         readme = list_path.read_text(encoding="utf-8")
@@ -78,9 +77,7 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
         raise click.ClickException(f"cannot read {list_path}: {exc}") from None
     doc = parse_list(readme)
     resolution = listing.resolve(app.settings, app.engine, doc, search=False)
-    listed = {e.arxiv_id: e.label for e in resolution.entries if e.arxiv_id and e.label}
-    listed.update(listed_labels(doc, app.settings.list))
-    additions, _review = _candidates(app.settings, app.engine, listed)
+    additions, _review = candidates(app.settings, app.engine, resolution.listed)
     insertion = insert_entries(readme, additions, app.settings.list)
     if write:
         if insertion.readme != readme:

@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from bot.awesome import AwesomeList
 from bot.config import Settings
 from bot.errors import FetchError
-from bot.feedback import entry_labels
+from bot.feedback import entry_labels, listed_labels
 from bot.markdown import clean_text
 from bot.titles import normalize_title, titles_match
+from classifier.labels import Label
 from db import decisions, store
 from db.decisions import NOT_FOUND, ListedEntry
 from db.session import session_scope
@@ -42,6 +43,7 @@ class Resolution:
     entries: list[ListedEntry]
     searched: int
     hydrated: int
+    listed: dict[str, Label]  # every arXiv id on the list (resolved or linked) → its section's label
 
     @property
     def unresolved(self) -> list[ListedEntry]:
@@ -114,4 +116,6 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
     with session_scope(engine) as session:
         decisions.replace_list_entries(session, resolved)
         stored = decisions.list_entries(session)
-    return Resolution(stored, searched, hydrated)
+    listed = {e.arxiv_id: e.label for e in stored if e.arxiv_id and e.label}
+    listed.update(listed_labels(doc, settings.list))  # links to papers the store does not hold too
+    return Resolution(stored, searched, hydrated, listed)

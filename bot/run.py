@@ -134,8 +134,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
         open_pr = publisher.open_pr(path) if publisher else None
         history = publisher.bot_pull_requests("closed", path=None) if publisher else []
         resolution = listing.resolve(settings, engine, doc)
-    listed = {e.arxiv_id: e.label for e in resolution.entries if e.arxiv_id and e.label}
-    listed.update(listed_labels(doc, settings.list))
+    listed = resolution.listed
     with _timed(report, "learn"):
         learned = _learn(settings, engine, listed, history, open_pr)
     embedder = embedder or pipeline.make_embedder(settings)
@@ -144,7 +143,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     with _timed(report, "classify"):
         model = pipeline.train(settings, engine, embedder)
         report.classified = len(pipeline.classify(settings, engine, model, embedder))
-    additions, review = _candidates(settings, engine, listed)
+    additions, review = candidates(settings, engine, listed)
     with _timed(report, "render"):
         insertion = insert_entries(readme, additions, settings.list)
     added = list(insertion.added)
@@ -229,7 +228,7 @@ def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history
     return learned
 
 
-def _candidates(settings: Settings, engine: Engine,
+def candidates(settings: Settings, engine: Engine,
                 listed: dict[str, Label]) -> tuple[list[Addition], list[Addition]]:
     """What to propose: open proposals (kept as the maintainers last saw them) and new relevant papers."""
     now = store.utcnow()

@@ -96,13 +96,20 @@ def test_health_alarm_is_opened_once_and_closed_when_healthy(invoke, cli_env: Pa
     assert issues[0].state == "closed"
 
 
+def small_list(folder: Path, other_entries: str = "") -> Path:
+    """A list with the four default sections, and settings for a fast, model-free pipeline."""
+    listing = folder / "list.md"
+    listing.write_text(f"# List\n\n## Other\n\n{other_entries}\n"
+                       "## Knowledge Distillation for Diffusion Models\n\n"
+                       "## Pruning and Sparsity for Diffusion Models\n\n"
+                       "## Quantization for Diffusion Models\n")
+    (folder / "paperbot.toml").write_text('[classifier]\nembedding_model = "hashing-64"\n'
+                                          "[arxiv]\ndelay_seconds = 0.0\n")
+    return listing
+
+
 def test_schedule_once_runs_the_pipeline(invoke, cli_env: Path, arxiv_server) -> None:  # type: ignore[no-untyped-def]
-    listing = cli_env / "list.md"
-    listing.write_text("# List\n\n## Other\n\n- [arxiv] Accelerating Parallel Sampling of Diffusion Models\n"
-                       "\n## Knowledge Distillation for Diffusion Models\n\n## Pruning and Sparsity for "
-                       "Diffusion Models\n\n## Quantization for Diffusion Models\n")
-    (cli_env / "paperbot.toml").write_text('[classifier]\nembedding_model = "hashing-64"\n'
-                                           "[arxiv]\ndelay_seconds = 0.0\n")
+    listing = small_list(cli_env, "- [arxiv] Accelerating Parallel Sampling of Diffusion Models\n")
     result = invoke("schedule", "--once", "--list", str(listing), "--no-fetch",
                     env={"PAPERBOT_ARXIV_API_URL": arxiv_server.url})
     assert result.exit_code == 0, result.output
@@ -116,12 +123,7 @@ def test_schedule_stops_cleanly_on_sigterm(cli_env: Path, arxiv_server) -> None:
     import sys
     import time
 
-    listing = cli_env / "list.md"
-    listing.write_text("# List\n\n## Other\n\n## Knowledge Distillation for Diffusion Models\n\n"
-                       "## Pruning and Sparsity for Diffusion Models\n\n"
-                       "## Quantization for Diffusion Models\n")
-    (cli_env / "paperbot.toml").write_text('[classifier]\nembedding_model = "hashing-64"\n'
-                                           "[arxiv]\ndelay_seconds = 0.0\n")
+    listing = small_list(cli_env)
     env = dict(os.environ, PAPERBOT_ARXIV_API_URL=arxiv_server.url)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "schedule", "--cron", "every:0.5", "--list", str(listing),
