@@ -76,16 +76,14 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]
             writer.writerow([_cell(row.get(k)) for k in columns])
         return buffer.getvalue()
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold" if color else None,
-                  box=None if not color else None, pad_edge=False)
+    table = Table(title=title, show_lines=False, header_style="bold" if color else None, box=None,
+                  pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
-        # rich would read "[label]" as markup: escape every cell.
-        from rich.markup import escape
-
+    for row in rows:  # rich would read "[label]" as markup: escape every cell
         table.add_row(*(escape(_cell(row.get(k), table=True)) for k in columns))
     buffer = io.StringIO()
     width = 160 if not color else None
