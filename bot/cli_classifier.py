@@ -11,13 +11,11 @@ import click
 from bot.cli import App, pass_app
 
 
-def _contenders(head=None):  # type: ignore[no-untyped-def]
-    from functools import partial
-
+def _contenders():  # type: ignore[no-untyped-def]
     from classifier.baselines import BASELINES
     from classifier.model import paperbot_predictor
 
-    return {"paperbot": partial(paperbot_predictor, head=head), **BASELINES}
+    return {"paperbot": paperbot_predictor, **BASELINES}
 
 
 @click.command("train")
@@ -30,8 +28,6 @@ def train_cmd(app: App, folds: int, as_json: bool) -> None:
 
     The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
     beside two baselines trained on the same folds: keyword rules on titles, and TF-IDF + linear SVM.
-    With the tuned encoder (the default) the folds score the fast model on top of it alone, since the
-    encoder was tuned on every fold's papers; `paperbot evaluate` scores the whole on held-out papers.
 
     \b
     Example:
@@ -39,21 +35,15 @@ def train_cmd(app: App, folds: int, as_json: bool) -> None:
     """
     from bot import pipeline
     from classifier.evaluate import cross_validate, render_json, render_text
+    from classifier.model import train
 
     embedder = pipeline.make_embedder(app.settings)
     examples = pipeline.training_examples(app.engine)
     vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in examples])
     started = time.perf_counter()
-    model = pipeline.fit(app.settings, examples, vectors, embedder)
+    model = train(examples, vectors, seed=app.settings.classifier.seed)
     seconds = time.perf_counter() - started
-    tuned = model.head is not None
-    # Tuned vectors have seen every fold's papers: the folds score the fast model without them.
-    cv_vectors = vectors[:, :0] if tuned else vectors
-    results = cross_validate(_contenders(), examples, cv_vectors, folds=folds,
-                             seed=app.settings.classifier.seed)
-    if tuned:
-        results = {("paperbot (fast model)" if name == "paperbot" else name): metrics
-                   for name, metrics in results.items()}
+    results = cross_validate(_contenders(), examples, vectors, folds=folds, seed=app.settings.classifier.seed)
     if as_json:
         figures = {"model_version": model.version, "training_papers": model.n_train,
                    "training_seconds": round(seconds, 2), "cross_validated": render_json(results)}
@@ -93,47 +83,16 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
         raise ClassifierError(f"{data_path} has no readable labelled papers")
     held_ids = {p.arxiv_id for p in test if p.arxiv_id}
     held_titles = {normalize_title(p.title) for p in test}
-
-    def held_out(paper) -> bool:  # type: ignore[no-untyped-def]
-        return paper.arxiv_id in held_ids or normalize_title(paper.title) in held_titles
-
-    embedder = pipeline.make_embedder(app.settings, held_out=held_out)  # never tuned on the test papers
-    train = [e for e in pipeline.training_examples(app.engine) if not held_out(e)]
+    embedder = pipeline.make_embedder(app.settings)
+    train = [e for e in pipeline.training_examples(app.engine)
+             if e.arxiv_id not in held_ids and normalize_title(e.title) not in held_titles]
     train_vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in train])
     test_vectors = pipeline.text_vectors(app.engine, embedder, [p.text for p in test])
-    results = compare(_contenders(getattr(embedder, "head", None)), train, train_vectors, test, test_vectors)
+    results = compare(_contenders(), train, train_vectors, test, test_vectors)
     if as_json:
         click.echo(json.dumps(render_json(results), indent=2))
         return
     click.echo(render_text(results, title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
 
 
-@click.command("tune")
-@pass_app
-def tune_cmd(app: App) -> None:
-    """Fine-tune the sentence encoder on the labelled corpus now, unless it is cached already.
-
-    Classification does this by itself the first time it needs it; this command does it up front, with a
-    progress bar (the cron workflow runs it after restoring the cache). It takes minutes on a CPU and
-    happens once per corpus: the encoder is kept under classifier.tuned_dir, one folder per corpus.
-
-    \b
-    Example:
-        paperbot tune
-    """
-    from bot import pipeline
-    from bot.cli_pipeline import progress_bar
-    from bot.errors import BotError
-
-    embedder = pipeline.make_embedder(app.settings)
-    if not hasattr(embedder, "ensure"):
-        raise BotError(f"classifier.embedding_model is {embedder.name}: there is nothing to tune")
-    cached = embedder.ready
-    started = time.perf_counter()
-    with progress_bar("tuning", unit="steps") as progress:
-        embedder.ensure(progress=progress)
-    took = "" if cached else f" in {time.perf_counter() - started:.0f} s"
-    click.echo(f"{embedder.name}: {'already tuned' if cached else 'tuned'}{took} ({embedder.directory})")
-
-
-COMMANDS: list[click.Command] = [train_cmd, evaluate_cmd, tune_cmd]
+COMMANDS: list[click.Command] = [train_cmd, evaluate_cmd]

@@ -180,6 +180,7 @@ def _score_movement(app: App) -> str:
 
     from bot import pipeline
     from classifier.evaluate import compute_metrics
+    from classifier.model import train
 
     examples = pipeline.training_examples(app.engine)
     decided = [i for i, e in enumerate(examples) if e.source in {"list", "merged", "rejected", "open"}]
@@ -192,7 +193,8 @@ def _score_movement(app: App) -> str:
     truth = [examples[i].label for i in decided]
 
     def fit_predict(train_rows: list[int], test_rows: list[int]) -> list:  # type: ignore[type-arg]
-        model = pipeline.fit(app.settings, [examples[i] for i in train_rows], vectors[train_rows], embedder)
+        model = train([examples[i] for i in train_rows], vectors[train_rows],
+                      seed=app.settings.classifier.seed)
         pairs = [(examples[i].title, examples[i].abstract) for i in test_rows]
         return [p.label for p in model.predict(pairs, vectors[test_rows])]
 

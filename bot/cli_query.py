@@ -106,10 +106,9 @@ def query_embedder(app: App) -> Embedder:
     """The configured embedder (``classifier.embedding_model``), set up to embed one short query."""
     from bot.pipeline import make_embedder
     from classifier.embed import SentenceTransformerEmbedder
-    from classifier.tune import TunedEmbedder
 
     embedder: Embedder = make_embedder(app.settings)
-    if isinstance(embedder, SentenceTransformerEmbedder | TunedEmbedder):
+    if isinstance(embedder, SentenceTransformerEmbedder):
         import torch
 
         # One short query gains nothing from intra-op threads, and on a busy 2-core machine two threads

@@ -84,23 +84,14 @@ class ArxivSettings:
     user_agent: str = "paperbot/0.1 (+https://github.com/paperbot; awesome-list maintenance bot)"
 
 
-EMBEDDING_MODELS = ("all-MiniLM-L6-v2-tuned", "all-MiniLM-L6-v2")
-
-
 @dataclass(frozen=True)
 class ClassifierSettings:
     review_low: float = 0.35
     review_high: float = 0.65
     seed: int = 0
-    # "all-MiniLM-L6-v2-tuned": the model fine-tuned once on the labelled corpus (cached in tuned_dir; the
-    # default and the most accurate), "all-MiniLM-L6-v2": the model as shipped, or "hashing-N": a
-    # model-free embedder for demos and plumbing tests, useless for real classification.
-    embedding_model: str = "all-MiniLM-L6-v2-tuned"
-    # Where tuned encoders are kept, one folder per corpus; "" means $XDG_CACHE_HOME/paperbot/tuned
-    # (~/.cache/paperbot/tuned).
-    tuned_dir: str = ""
-    tune_epochs: int = 3  # passes over the corpus when tuning: fewer is faster and less accurate
-    tune_max_tokens: int = 128  # tokens of title + abstract the tuned encoder reads
+    # "all-MiniLM-L6-v2" (the real model), or "hashing-N": a model-free embedder for demos and plumbing
+    # tests, useless for real classification.
+    embedding_model: str = "all-MiniLM-L6-v2"
 
 
 @dataclass(frozen=True)
@@ -237,13 +228,8 @@ def _validate(s: Settings) -> None:
     if not 0.0 <= c.review_low <= c.review_high <= 1.0:
         raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
     model = c.embedding_model
-    if model not in EMBEDDING_MODELS and not (model.startswith("hashing-") and model[8:].isdigit()):
-        raise ConfigError("classifier.embedding_model",
-                          f"expected {' or '.join(EMBEDDING_MODELS)} or hashing-N")
-    if c.tune_epochs < 1:
-        raise ConfigError("classifier.tune_epochs", "must be 1 or more")
-    if not 16 <= c.tune_max_tokens <= 512:
-        raise ConfigError("classifier.tune_max_tokens", "expected 16 to 512 tokens")
+    if model != "all-MiniLM-L6-v2" and not (model.startswith("hashing-") and model[8:].isdigit()):
+        raise ConfigError("classifier.embedding_model", "expected all-MiniLM-L6-v2 or hashing-N")
     unknown = set(s.list.sections) - {label.value for label in SECTION_LABELS}
     if unknown:
         raise ConfigError("list.sections", f"unknown label(s) {sorted(unknown)}; use "

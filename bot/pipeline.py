@@ -8,11 +8,9 @@ untouched and the fetch watermark where it was.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -98,42 +96,14 @@ def fetch(settings: Settings, engine: Engine, *, since: datetime | None = None,
 EMBED_CHUNK = 256  # papers embedded and committed together: an interruption keeps the finished chunks
 
 
-def make_embedder(settings: Settings, *, held_out: Callable[[object], bool] | None = None):  # type: ignore[no-untyped-def]
-    """The configured embedder (the real model loads lazily, on the first ``embed`` call).
-
-    The tuned encoder is tuned on the shipped corpus, less the papers ``held_out`` picks (an evaluation's
-    test papers); it tunes on first use and is cached, one folder per corpus.
-    """
+def make_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured embedder (the real model loads lazily, on the first ``embed`` call)."""
     from classifier.embed import MODEL_NAME, HashingEmbedder, SentenceTransformerEmbedder
 
     name = settings.classifier.embedding_model
     if name == MODEL_NAME:
         return SentenceTransformerEmbedder()
-    if name.startswith("hashing-"):
-        return HashingEmbedder(int(name.split("-", 1)[1]))
-    from classifier.corpus import rubric_label, training_corpus
-    from classifier.tune import TunedEmbedder, TuneRecipe
-
-    corpus = [row for row in training_corpus() if held_out is None or not held_out(row)]
-    recipe = TuneRecipe(max_seq_length=settings.classifier.tune_max_tokens,
-                        epochs=settings.classifier.tune_epochs)
-    return TunedEmbedder([row.text for row in corpus], [rubric_label(row) for row in corpus],
-                         tuned_directory(settings), recipe=recipe, seed=settings.classifier.seed)
-
-
-def tuned_directory(settings: Settings) -> Path:
-    """``classifier.tuned_dir``, or the user's cache folder (``$XDG_CACHE_HOME``, ``~/.cache``)."""
-    if settings.classifier.tuned_dir:
-        return Path(settings.classifier.tuned_dir).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "paperbot" / "tuned"
-
-
-def fit(settings: Settings, examples: list, vectors, embedder):  # type: ignore[no-untyped-def,type-arg]
-    """``classifier.model.train`` with the tuned encoder's head when the embedder has one."""
-    from classifier.model import train as fit_model
-
-    return fit_model(examples, vectors, seed=settings.classifier.seed, head=getattr(embedder, "head", None))
+    return HashingEmbedder(int(name.split("-", 1)[1]))
 
 
 def embed(engine: Engine, embedder, *, progress: Progress | None = None) -> int:  # type: ignore[no-untyped-def]
@@ -193,9 +163,11 @@ def training_examples(engine: Engine) -> list:  # type: ignore[type-arg]
 
 def train(settings: Settings, engine: Engine, embedder):  # type: ignore[no-untyped-def]
     """Fit the classifier on the corpus and the maintainers' decisions (seconds on cached vectors)."""
+    from classifier.model import train as fit
+
     examples = training_examples(engine)
     vectors = text_vectors(engine, embedder, [e.text for e in examples])
-    return fit(settings, examples, vectors, embedder)
+    return fit(examples, vectors, seed=settings.classifier.seed)
 
 
 def classify(settings: Settings, engine: Engine, model, embedder, *,  # type: ignore[no-untyped-def]

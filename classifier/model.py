@@ -30,11 +30,10 @@ import numpy as np
 
 from bot.errors import ClassifierError
 from bot.models import Prediction
-from classifier.corpus import LabelledPaper, rubric_label
+from classifier.corpus import LabelledPaper
 from classifier.embed import paper_text
-from classifier.features import decisive_terms, term_matrix
+from classifier.features import decisive_terms, loose_filing, term_matrix
 from classifier.labels import LABEL_VALUES, Label
-from classifier.tune import Head
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
 CODE_VERSION = "svm-tfidf-minilm-terms-2"
@@ -50,7 +49,6 @@ RUBRIC_SOURCES = frozenset({"annotated", "maintainer"})
 MIN_RUBRIC_ROWS = 50
 BIAS_GRID = np.round(np.arange(-1.0, 1.0001, 0.05), 2)  # shifts of the irrelevant score tried
 _IRRELEVANT = LABEL_VALUES.index(Label.IRRELEVANT.value)
-HEAD_WEIGHT = 0.5  # share of the tuned head in the blended probabilities
 
 
 def data_version(examples: Sequence[LabelledPaper], seed: int) -> str:
@@ -111,6 +109,14 @@ def _scores(features: _Features, svm: Any, counts: Any, vectors: np.ndarray,
     return out
 
 
+def _rubric_label(paper: LabelledPaper) -> str:
+    """The paper's label; a rubric look-alike that a loose list files in a section becomes irrelevant."""
+    listed = paper.source == "awesome-list" and paper.label.is_section
+    if listed and loose_filing(paper.title, paper.abstract):
+        return Label.IRRELEVANT.value
+    return paper.label.value
+
+
 def _relevance_f1(scores: np.ndarray, truth: np.ndarray) -> float:
     predicted_relevant = scores.argmax(axis=1) != _IRRELEVANT
     relevant = truth != _IRRELEVANT
@@ -159,21 +165,15 @@ class Model:
     listed_titles: list[str]
     listed_labels: list[str]
     n_train: int
-    head: Head | None = None  # the tuned encoder's head: its probabilities are blended in
-
 
     def probabilities(self, titles_abstracts: Sequence[tuple[str, str | None]],
                       vectors: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, shape ``(n, 5)`` in ``LABEL_VALUES`` order; rows sum to 1."""
         texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
         counts = self.vocabulary.transform(texts)
-        scores = _scores(self.features, self.svm, counts, _svm_vectors(vectors, self.head),
-                         term_matrix(titles_abstracts))
+        scores = _scores(self.features, self.svm, counts, vectors, term_matrix(titles_abstracts))
         scores[:, _IRRELEVANT] += self.irrelevant_bias
-        probs = _softmax(scores, self.temperature)
-        if self.head is None:
-            return probs
-        return HEAD_WEIGHT * self.head.probabilities(vectors) + (1.0 - HEAD_WEIGHT) * probs
+        return _softmax(scores, self.temperature)
 
     def predict(self, titles_abstracts: Sequence[tuple[str, str | None]], vectors: np.ndarray, *,
                 review_low: float = 0.35, review_high: float = 0.65) -> list[Prediction]:
@@ -267,25 +267,13 @@ def _calibrate(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.n
     return bias, _fit_temperature(scores, labels, weights)
 
 
-def _svm_vectors(vectors: np.ndarray, head: Head | None) -> np.ndarray:
-    """The embedding block the SVM sees: none beside a tuned head, whose vectors were fitted to the very
-    papers the SVM trains on (the SVM would learn to trust them more than they deserve on new papers)."""
-    return vectors if head is None else vectors[:, :0]
-
-
 def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int = 0,
-          calibrate: bool = True, head: Head | None = None) -> Model:
-    """Fit the classifier on labelled papers and their vectors (row for row). Deterministic for a seed.
-
-    With ``head`` (``vectors`` then come from the tuned encoder), the SVM reads TF-IDF and terms only and
-    the prediction blends its calibrated probabilities with the head's.
-    """
+          calibrate: bool = True) -> Model:
+    """Fit the classifier on labelled papers and their vectors (row for row). Deterministic for a seed."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    listed_source = vectors
-    vectors = _svm_vectors(vectors, head)
     if len(examples) != len(vectors):
         raise ClassifierError(f"{len(examples)} labelled papers but {len(vectors)} vectors")
-    labels = np.array([rubric_label(paper) for paper in examples])
+    labels = np.array([_rubric_label(paper) for paper in examples])
     if len(set(labels)) < 2:
         raise ClassifierError("training needs papers of at least two labels")
     texts = [paper.text for paper in examples]
@@ -302,24 +290,22 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
                          else (0.0, 1.0))
     listed = [i for i, label in enumerate(labels) if label != Label.IRRELEVANT.value]
     return Model(
-        version=data_version(examples, seed) + (f"+tuned@{head.key}" if head is not None else ""),
+        version=data_version(examples, seed),
         vocabulary=vocabulary,
         features=features,
         svm=svm,
         temperature=temperature,
         irrelevant_bias=bias,
-        listed_vectors=listed_source[listed],
+        listed_vectors=vectors[listed],
         listed_titles=[examples[i].title for i in listed],
         listed_labels=[str(labels[i]) for i in listed],
         n_train=len(examples),
-        head=head,
     )
 
 
 def paperbot_predictor(train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
-                       test_part: Sequence[LabelledPaper], test_vectors: np.ndarray, *,
-                       head: Head | None = None) -> list[Label]:
+                       test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Label]:
     """``train`` then ``predict`` labels, in the shape ``classifier.evaluate`` compares."""
-    model = train(train_part, train_vectors, head=head)
+    model = train(train_part, train_vectors)
     pairs = [(paper.title, paper.abstract) for paper in test_part]
     return [prediction.label for prediction in model.predict(pairs, test_vectors)]

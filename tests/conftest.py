@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +17,6 @@ for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_D
 # A test that forgets to point at a loopback server gets "connection refused", never the internet.
 os.environ["PAPERBOT_ARXIV_API_URL"] = "http://127.0.0.1:9/api/query"
 os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
-# Tuned encoders go to a throwaway cache, never the developer's ~/.cache.
-os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="paperbot-test-cache-")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -70,39 +67,21 @@ def invoke(cli_env: Path):  # type: ignore[no-untyped-def]
     return run
 
 
-# The tuned encoder as the pipeline tests use it: the real model, tuned once per test session on the whole
-# corpus, but for one epoch on the first 64 tokens (about 2 minutes on two cores, against 10 for the
-# shipped recipe). Tests that run the pipeline write the same [classifier] section to their paperbot.toml.
-LIGHT_TUNE_TOML = "[classifier]\ntune_epochs = 1\ntune_max_tokens = 64\n"
-
-
-def _light_tune():  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    from bot.config import Settings
-
-    settings = Settings()
-    return replace(settings, classifier=replace(settings.classifier, tune_epochs=1, tune_max_tokens=64))
-
-
-LIGHT_TUNE = _light_tune()
-
-
 @pytest.fixture(scope="session")
 def model_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database whose training-corpus vectors (the real model, lightly tuned) are already cached.
+    """A migrated database whose training-corpus vectors (real model) are already cached.
 
-    Tuning and embedding the 1,962-paper corpus take a few minutes on two cores; it happens once per
-    session and every test that runs the real pipeline copies this file (the tuned encoder stays in the
-    session's cache folder).
+    Embedding the 1,962-paper corpus takes about a minute on two cores; it happens once per session and
+    every test that runs the real pipeline copies this file.
     """
     from bot import pipeline
+    from bot.config import Settings
     from classifier.corpus import training_corpus
     from db.session import open_database
 
     path = tmp_path_factory.mktemp("model-db") / "template.db"
     engine = open_database(f"sqlite:///{path}")
-    embedder = pipeline.make_embedder(LIGHT_TUNE)
+    embedder = pipeline.make_embedder(Settings())
     pipeline.text_vectors(engine, embedder, [row.text for row in training_corpus()])
     engine.dispose()
     return path

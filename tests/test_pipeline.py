@@ -16,7 +16,7 @@ from bot.config import ListSettings
 from bot.feedback import listed_labels
 from bot.prbody import parse_pr_body_marker
 from tests.arxiv_server import ArxivServer, EntrySpec
-from tests.conftest import LIGHT_TUNE_TOML, SHARED_DATA
+from tests.conftest import SHARED_DATA
 from tests.github_server import FakeGitHub
 
 REAL_LIST = (SHARED_DATA / "awesome-list-README.md").read_text(encoding="utf-8")
@@ -38,8 +38,7 @@ def config(tmp: Path) -> None:
         '[arxiv]\nquery = "abs:diffusion"\ndelay_seconds = 0.01\n'
         "backoff_base_seconds = 0.01\nbackoff_max_seconds = 0.05\n"
         "read_timeout_seconds = 5.0\nretry_budget_seconds = 20.0\n"
-        "[github]\nseconds_between_requests = 0.0\nseconds_between_writes = 0.0\nbackoff_seconds = 0.01\n"
-        + LIGHT_TUNE_TOML)
+        "[github]\nseconds_between_requests = 0.0\nseconds_between_writes = 0.0\nbackoff_seconds = 0.01\n")
 
 
 @pytest.fixture
