@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.models import Paper
 from classifier.labels import Label
 from db.schema import ListEntryRow, PaperRow, ProposalRow
-from db.store import _paper, from_db, to_db, utcnow
+from db.store import from_db, paper_from_row, to_db, utcnow
 
 OPEN, MERGED, REJECTED, WITHDRAWN = "open", "merged", "rejected", "withdrawn"
 NOT_FOUND = "not-found"  # an entry whose title arXiv did not find: not searched again unless asked
@@ -146,17 +146,17 @@ def labelled_papers(session: Session) -> list[tuple[Paper, Label, str]]:
         ListEntryRow, ListEntryRow.arxiv_id == PaperRow.arxiv_id)).all()
     for row, label in listed:
         if label:
-            result[row.arxiv_id] = (_paper(row), Label(label), "list")
+            result[row.arxiv_id] = (paper_from_row(row), Label(label), "list")
     decided = session.execute(select(PaperRow, ProposalRow).join(
         ProposalRow, ProposalRow.arxiv_id == PaperRow.arxiv_id).where(
         (ProposalRow.state.in_([MERGED, REJECTED])) | (ProposalRow.final_label.is_not(None))
     ).order_by(ProposalRow.id)).all()
     for row, proposal in decided:
         if proposal.state == REJECTED:
-            result[row.arxiv_id] = (_paper(row), Label.IRRELEVANT, "rejected")
+            result[row.arxiv_id] = (paper_from_row(row), Label.IRRELEVANT, "rejected")
         elif row.arxiv_id not in result:
             final = Label(proposal.final_label or proposal.label)
-            result[row.arxiv_id] = (_paper(row), final, proposal.state)
+            result[row.arxiv_id] = (paper_from_row(row), final, proposal.state)
     return [result[key] for key in sorted(result)]
 
 

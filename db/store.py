@@ -112,7 +112,7 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-def _paper(row: PaperRow) -> Paper:
+def paper_from_row(row: PaperRow) -> Paper:
     return Paper(
         arxiv_id=row.arxiv_id, title=row.title, abstract=row.abstract, version=row.version,
         authors=tuple(json.loads(row.authors)), categories=tuple(json.loads(row.categories)),
@@ -165,12 +165,12 @@ def upsert_papers(session: Session, papers: Iterable[Paper], run_id: int | None 
 
 def get_paper(session: Session, arxiv_id: str) -> Paper | None:
     row = session.get(PaperRow, arxiv_id)
-    return None if row is None else _paper(row)
+    return None if row is None else paper_from_row(row)
 
 
 def get_papers(session: Session, arxiv_ids: Sequence[str]) -> dict[str, Paper]:
     rows = session.scalars(select(PaperRow).where(PaperRow.arxiv_id.in_(list(arxiv_ids))))
-    return {row.arxiv_id: _paper(row) for row in rows}
+    return {row.arxiv_id: paper_from_row(row) for row in rows}
 
 
 def count_papers(session: Session) -> int:
@@ -183,7 +183,7 @@ def papers_without_embedding(session: Session, model: str) -> list[Paper]:
     have = select(EmbeddingRow.arxiv_id).where(EmbeddingRow.model == model)
     rows = session.scalars(select(PaperRow).where(PaperRow.arxiv_id.not_in(have))
                            .order_by(PaperRow.arxiv_id))
-    return [_paper(row) for row in rows]
+    return [paper_from_row(row) for row in rows]
 
 
 def save_embeddings(session: Session, model: str, arxiv_ids: Sequence[str], vectors: np.ndarray) -> None:
@@ -217,11 +217,11 @@ def unclassified(session: Session) -> list[Paper]:
     have = select(ClassificationRow.arxiv_id)
     rows = session.scalars(select(PaperRow).where(PaperRow.arxiv_id.not_in(have))
                            .order_by(PaperRow.arxiv_id))
-    return [_paper(row) for row in rows]
+    return [paper_from_row(row) for row in rows]
 
 
 def all_papers(session: Session) -> list[Paper]:
-    return [_paper(row) for row in session.scalars(select(PaperRow).order_by(PaperRow.arxiv_id))]
+    return [paper_from_row(row) for row in session.scalars(select(PaperRow).order_by(PaperRow.arxiv_id))]
 
 
 def save_predictions(session: Session, predictions: dict[str, Prediction]) -> None:

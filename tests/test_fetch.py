@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.arxiv_http import parse_retry_after
 from bot.atom import ErrorFeed, MalformedFeed, parse_page
 from bot.errors import FetchError
 from bot.fetch import (
@@ -19,7 +20,6 @@ from bot.fetch import (
     ID_BATCH_SIZE,
     fetch_by_ids,
     fetch_papers,
-    parse_retry_after,
     search_query,
     search_titles,
 )
