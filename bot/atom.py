@@ -1,6 +1,6 @@
 """Parse one arXiv API response (an Atom page) into ``Paper`` objects.
 
-Pure: bytes in, a ``Page`` out. Used by ``bot/fetch.py`` only. The XML is parsed strictly (lxml with
+Pure: bytes in, a ``Page`` out. Used by ``bot/arxiv_http.py`` only. The XML is parsed strictly (lxml with
 ``recover=False``, no entities, no network), because ``arxiv._feed.parse`` recovers from truncated XML and
 would read half a page as a complete one (failure A9). Each ``<entry>`` is then built into an
 ``arxiv.Result`` by the ``arxiv`` 4.x package's own entry builder, and converted to a ``Paper``.
