@@ -272,14 +272,15 @@ def bench_semantic(url: str) -> dict[str, float]:
     load_index(connection, "all-MiniLM-L6-v2")
     cached = time.perf_counter() - started
     try:
-        from bot.cli_query import make_embedder  # the CLI's embedder: real model, one torch thread
+        from bot.cli import App
+        from bot.cli_query import query_embedder  # the CLI's own: the configured model, one torch thread
 
-        embedder = make_embedder()
+        embedder = query_embedder(App())
         started = time.perf_counter()
         embedder.embed(["warm up"])
         model_load = time.perf_counter() - started
         name = "all-MiniLM-L6-v2 (real model)"
-    except Exception as exc:  # noqa: BLE001 - the benchmark still reports scoring without the model
+    except (ImportError, OSError) as exc:  # no model installed: still report scoring, on stand-in vectors
         from classifier.embed import HashingEmbedder
 
         print(f"  real model unavailable ({exc}); using HashingEmbedder(384)")

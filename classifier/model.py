@@ -30,9 +30,9 @@ import numpy as np
 
 from bot.errors import ClassifierError
 from bot.models import Prediction
-from classifier.corpus import LabelledPaper
+from classifier.corpus import LabelledPaper, rubric_label
 from classifier.embed import paper_text
-from classifier.features import decisive_terms, loose_filing, term_matrix
+from classifier.features import decisive_terms, term_matrix
 from classifier.labels import LABEL_VALUES, Label
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
@@ -107,14 +107,6 @@ def _scores(features: _Features, svm: Any, counts: Any, vectors: np.ndarray,
     for column, label in enumerate(svm.classes_):
         out[:, LABEL_VALUES.index(label)] = raw[:, column]
     return out
-
-
-def _rubric_label(paper: LabelledPaper) -> str:
-    """The paper's label; a rubric look-alike that a loose list files in a section becomes irrelevant."""
-    listed = paper.source == "awesome-list" and paper.label.is_section
-    if listed and loose_filing(paper.title, paper.abstract):
-        return Label.IRRELEVANT.value
-    return paper.label.value
 
 
 def _relevance_f1(scores: np.ndarray, truth: np.ndarray) -> float:
@@ -273,7 +265,7 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
     vectors = np.asarray(vectors, dtype=np.float32)
     if len(examples) != len(vectors):
         raise ClassifierError(f"{len(examples)} labelled papers but {len(vectors)} vectors")
-    labels = np.array([_rubric_label(paper) for paper in examples])
+    labels = np.array([rubric_label(paper) for paper in examples])
     if len(set(labels)) < 2:
         raise ClassifierError("training needs papers of at least two labels")
     texts = [paper.text for paper in examples]

@@ -141,16 +141,16 @@ def test_bad_inputs_raise_classifier_error(data: tuple[list[LabelledPaper], np.n
 
 
 def test_loose_list_filings_are_trained_as_irrelevant() -> None:
-    from classifier.model import _rubric_label
+    from classifier.corpus import rubric_label
 
     fsq = "Finite Scalar Quantization: VQ-VAE Made Simple"
     vq4dit = "VQ4DiT: Post-Training Vector Quantization for Diffusion Transformers"
     tokenizer = LabelledPaper(None, fsq, None, Label.QUANTIZATION, source="awesome-list")
     weights = LabelledPaper(None, vq4dit, None, Label.QUANTIZATION, source="awesome-list")
     annotated = LabelledPaper(None, fsq, None, Label.QUANTIZATION)
-    assert _rubric_label(tokenizer) == Label.IRRELEVANT.value
-    assert _rubric_label(weights) == Label.QUANTIZATION.value
-    assert _rubric_label(annotated) == Label.QUANTIZATION.value  # rubric-read labels are never changed
+    assert rubric_label(tokenizer) == Label.IRRELEVANT.value
+    assert rubric_label(weights) == Label.QUANTIZATION.value
+    assert rubric_label(annotated) == Label.QUANTIZATION.value  # rubric-read labels are never changed
 
 
 def test_irrelevant_bias_is_fitted_within_its_grid(model: Model) -> None:
