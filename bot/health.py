@@ -27,8 +27,9 @@ class Health:
 
     def report(self) -> str:
         if self.ok:
-            when = f"{self.last_success:%Y-%m-%d %H:%M} UTC" if self.last_success else "never"
-            return f"healthy: last successful run {when}"
+            if self.last_success is None:
+                return "healthy: no runs yet (nothing to judge until the first fetch)"
+            return f"healthy: last successful run {self.last_success:%Y-%m-%d %H:%M} UTC"
         return "; ".join(self.problems)
 
 
