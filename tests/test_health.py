@@ -43,3 +43,13 @@ def test_five_empty_weekdays_are_not_yet_an_alarm() -> None:
     runs = [run(NOW - timedelta(days=d), fetched=0) for d in (0, 1, 2, 5, 6)]  # Wed Tue Mon Fri Thu
     runs.append(run(NOW - timedelta(days=7)))  # the Wednesday before found papers
     assert assess(runs, NOW).ok
+
+
+def test_a_fresh_database_is_healthy_and_says_so_while_failures_alone_are_not() -> None:
+    fresh = assess([], NOW)
+    assert fresh.ok and fresh.report() == "healthy: no runs yet (nothing to judge until the first fetch)"
+    recent = assess([run(NOW - timedelta(hours=20))], NOW)
+    finished = NOW - timedelta(hours=19, minutes=55)
+    assert recent.report() == f"healthy: last successful run {finished:%Y-%m-%d %H:%M} UTC"
+    failed = assess([run(NOW - timedelta(hours=2), "failed", 0)], NOW)
+    assert not failed.ok and failed.report() == "no run has succeeded yet (1 failed); see `paperbot runs`"
