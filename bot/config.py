@@ -113,6 +113,9 @@ class GitHubSettings:
     labels: tuple[str, ...] = ("paperbot",)
     pr_title: str = "paperbot: new papers for the list"
     state_branch: str = "paperbot/state"
+    # The bot's own login, for a GitHub App installation token ("my-app[bot]"), which cannot read /user;
+    # unset, it is read from /user, or is github-actions[bot] for the Actions GITHUB_TOKEN.
+    bot_login: str | None = None
     timeout_seconds: float = 15.0
     max_retries: int = 3
     retry_budget_seconds: float = 120.0

@@ -145,7 +145,10 @@ class GitHubClient:
 
     @property
     def login(self) -> str:
-        """The token's login; ``github-actions[bot]`` when the token cannot read ``/user`` (GITHUB_TOKEN)."""
+        """The bot's login: ``github.bot_login`` when set, else the token's user, else
+        ``github-actions[bot]`` (the Actions GITHUB_TOKEN cannot read ``/user``)."""
+        if self._login is None and self.settings.bot_login:
+            self._login = self.settings.bot_login
         if self._login is None:
             try:
                 self._login = self.call("reading the token's user", lambda: self.github.get_user().login,

@@ -235,6 +235,19 @@ def test_the_bot_login_falls_back_when_the_token_cannot_read_user(
     assert again.number == first.number and github_server.writes() == []
 
 
+def test_a_github_app_token_names_its_bot_login_in_the_settings(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    github_server.login = "paperbot-app[bot]"  # an App installation token: its PRs are opened by the App
+    github_server.user_error = (403, NOT_ACCESSIBLE)  # and it cannot read GET /user either
+    _, first = run(make_publisher(bot_login="paperbot-app[bot]"))
+    github_server.clear_log()
+    _, again = run(make_publisher(bot_login="paperbot-app[bot]"))
+    assert again.number == first.number and github_server.writes() == []
+    assert github_server.calls("GET", r"/user$") == []
+    with pytest.raises(PublishError, match=r"opened by paperbot-app\[bot\]"):  # unset: not its own PR
+        run(make_publisher())
+
+
 def test_close_when_nothing_is_left(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
     _, result = run(make_publisher())
     closer = make_publisher()
