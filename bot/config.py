@@ -66,6 +66,9 @@ DEFAULT_SECTIONS = {
 }
 
 
+DEFAULT_USER_AGENT = "paperbot/0.1 (+https://github.com/paperbot; awesome-list maintenance bot)"
+
+
 @dataclass(frozen=True)
 class ArxivSettings:
     api_url: str = DEFAULT_ARXIV_API_URL
@@ -81,7 +84,9 @@ class ArxivSettings:
     retry_budget_seconds: float = 900.0
     backoff_base_seconds: float = 5.0
     backoff_max_seconds: float = 300.0
-    user_agent: str = "paperbot/0.1 (+https://github.com/paperbot; awesome-list maintenance bot)"
+    # Unset: "paperbot/0.1 (+https://github.com/OWNER/NAME; awesome-list maintenance bot)", naming the
+    # list's repository (GITHUB_REPOSITORY) so arXiv can tell whose bot is calling.
+    user_agent: str = DEFAULT_USER_AGENT
 
 
 @dataclass(frozen=True)
@@ -292,6 +297,11 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
         api_url=(environ.get("GITHUB_API_URL") or github.api_url).rstrip("/"),
     )
     settings = replace(settings, github=github, step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
+    if settings.arxiv.user_agent == DEFAULT_USER_AGENT and github.repository:
+        home = (f"https://github.com/{github.repository}" if github.api_url == DEFAULT_GITHUB_API_URL
+                else f"{github.api_url} {github.repository}")
+        agent = f"paperbot/0.1 (+{home}; awesome-list maintenance bot)"
+        settings = replace(settings, arxiv=replace(settings.arxiv, user_agent=agent))
     if overrides:
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     _validate(settings)

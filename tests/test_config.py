@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_CATEGORIES, Settings, load_settings
+from bot.config import DEFAULT_CATEGORIES, DEFAULT_USER_AGENT, Settings, load_settings
 from bot.errors import ConfigError
 
 
@@ -80,3 +80,16 @@ def test_github_repository_must_be_owner_slash_name() -> None:
 
 def test_default_categories_are_the_documented_ones() -> None:
     assert DEFAULT_CATEGORIES == ("cs.CV", "cs.LG", "cs.AI", "cs.CL", "cs.GR", "eess.IV")
+
+
+def test_the_user_agent_names_the_lists_repository_unless_set(tmp_path: Path) -> None:
+    assert load_settings(env={}).arxiv.user_agent == DEFAULT_USER_AGENT
+    actions = load_settings(env={"GITHUB_REPOSITORY": "octo/papers"}).arxiv.user_agent
+    assert actions == "paperbot/0.1 (+https://github.com/octo/papers; awesome-list maintenance bot)"
+    enterprise = load_settings(env={"GITHUB_REPOSITORY": "octo/papers",
+                                    "GITHUB_API_URL": "https://ghe.example.com/api/v3"}).arxiv.user_agent
+    assert "https://ghe.example.com/api/v3 octo/papers" in enterprise
+    path = tmp_path / "paperbot.toml"
+    path.write_text('[arxiv]\nuser_agent = "list-bot/2 (mailto:maintainer@example.org)"\n')
+    own = load_settings(path, env={"GITHUB_REPOSITORY": "octo/papers"}).arxiv.user_agent
+    assert own == "list-bot/2 (mailto:maintainer@example.org)"
