@@ -117,17 +117,10 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
     embedder = pipeline.make_embedder(app.settings)
     model = pipeline.train(app.settings, app.engine, embedder)
     if input_path:
-        import tempfile
-        from pathlib import Path
-
         from classifier.filemode import classify_file
 
-        with tempfile.TemporaryDirectory() as folder:
-            target = Path(output_path) if output_path else Path(folder) / "predictions.jsonl"
-            result = classify_file(input_path, target, model, embedder, app.settings.classifier,
-                                   progress=True)
-            if not output_path:
-                click.echo(target.read_text(encoding="utf-8"), nl=False)
+        result = classify_file(input_path, output_path or sys.stdout, model, embedder,
+                               app.settings.classifier, progress=True)
         for error in result.errors:
             click.echo(f"{input_path}: {error}; skipped", err=True)
         click.echo(f"classified {result.n_written} papers" + (f" into {output_path}" if output_path else "")

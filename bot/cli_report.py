@@ -6,9 +6,7 @@ for ``stats --plot``.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import click
 from bot.cli import App, pass_app
 from bot.cli_query import _connection, _filters, filter_options, note
 from bot.export import FORMATS as EXPORT_FORMATS
+from bot.files import atomic_text
 from bot.output import emit, output_options, render_rows, resolve_format
 from classifier.labels import LABEL_VALUES
 from db.query import UNCLASSIFIED
@@ -144,14 +143,8 @@ def export_cmd(app: App, query: str, export_format: str, output: str | None, lim
         target = Path(output)
         if not target.parent.is_dir():
             raise click.ClickException(f"no such folder: {target.parent}")
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="", buffering=1 << 20) as stream:
-                count = export.write(rows, export_format, stream, sections=sections)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_text(target, buffering=1 << 20) as stream:
+            count = export.write(rows, export_format, stream, sections=sections)
     note(f"exported {count} papers to {target}")
 
 

@@ -2,21 +2,21 @@
 
 Runs for ``paperbot classify --input PAPERS.jsonl --output PREDICTIONS.jsonl``. Reads one paper a line
 (``arxiv_id``, ``title``, ``abstract`` (may be null), optional ``authors`` and ``categories``), embeds and
-classifies the readable rows, and writes one prediction a line, in input order, atomically (a temp file
-renamed into place). A bad row (invalid JSON, no title) is reported with its line number and skipped.
+classifies the readable rows, and writes one prediction a line, in input order, to standard output or to a
+file, atomically (``bot/files.py``). A bad row (invalid JSON, no title) is reported with its line number and
+skipped.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.config import ClassifierSettings
 from bot.errors import ClassifierError
+from bot.files import atomic_text
 from bot.models import Prediction
 from classifier.corpus import RowError, read_rows
 from classifier.embed import Embedder, paper_text
@@ -59,25 +59,24 @@ def prediction_row(arxiv_id: str | None, prediction: Prediction) -> dict[str, An
     }
 
 
-def classify_file(input_path: Path | str, output_path: Path | str, model: Model, embedder: Embedder,
+def classify_file(input_path: Path | str, output: Path | str | TextIO, model: Model, embedder: Embedder,
                   settings: ClassifierSettings, *, progress: bool = False) -> FileResult:
-    """Classify every readable row of ``input_path`` into ``output_path``; bad rows come back as errors."""
+    """Classify every readable row of ``input_path`` into ``output`` (a file, replaced atomically, or an
+    open text stream); bad rows come back as errors."""
     papers, errors = read_rows(input_path, _paper)
     pairs = [(title, abstract) for _, title, abstract in papers]
     vectors = embedder.embed([paper_text(title, abstract) for title, abstract in pairs], progress=progress)
     predictions = model.predict(pairs, vectors, review_low=settings.review_low,
                                 review_high=settings.review_high)
-    output = Path(output_path)
+    lines = (json.dumps(prediction_row(arxiv_id, prediction), ensure_ascii=False) + "\n"
+             for (arxiv_id, _, _), prediction in zip(papers, predictions, strict=True))
+    if not isinstance(output, str | Path):
+        output.writelines(lines)
+        return FileResult(n_written=len(predictions), errors=errors)
+    target = Path(output)
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
+        with atomic_text(target) as stream:
+            stream.writelines(lines)
     except OSError as exc:
-        raise ClassifierError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for (arxiv_id, _, _), prediction in zip(papers, predictions, strict=True):
-                out.write(json.dumps(prediction_row(arxiv_id, prediction), ensure_ascii=False) + "\n")
-        os.replace(temp_name, output)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        raise ClassifierError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return FileResult(n_written=len(predictions), errors=errors)
