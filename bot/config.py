@@ -66,7 +66,8 @@ DEFAULT_SECTIONS = {
 }
 
 
-DEFAULT_USER_AGENT = "paperbot/0.1 (+https://github.com/paperbot; awesome-list maintenance bot)"
+USER_AGENT = "paperbot/0.1 (+{home}; awesome-list maintenance bot)"
+DEFAULT_USER_AGENT = USER_AGENT.format(home="https://github.com/paperbot")
 
 
 @dataclass(frozen=True)
@@ -300,8 +301,7 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
     if settings.arxiv.user_agent == DEFAULT_USER_AGENT and github.repository:
         home = (f"https://github.com/{github.repository}" if github.api_url == DEFAULT_GITHUB_API_URL
                 else f"{github.api_url} {github.repository}")
-        agent = f"paperbot/0.1 (+{home}; awesome-list maintenance bot)"
-        settings = replace(settings, arxiv=replace(settings.arxiv, user_agent=agent))
+        settings = replace(settings, arxiv=replace(settings.arxiv, user_agent=USER_AGENT.format(home=home)))
     if overrides:
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     _validate(settings)
