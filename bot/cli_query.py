@@ -88,14 +88,14 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _filters(options: dict[str, Any]) -> Filters:
+def filters_from(options: dict[str, Any]) -> Filters:
     return Filters(labels=tuple(options.pop("labels", ())), statuses=tuple(options.pop("statuses", ())),
                    since=options.pop("since", None), until=options.pop("until", None),
                    categories=tuple(options.pop("categories", ())), authors=tuple(options.pop("authors", ())))
 
 
 @contextmanager
-def _connection(app: App) -> Iterator[sqlite3.Connection]:
+def read_connection(app: App) -> Iterator[sqlite3.Connection]:
     from db.query import connect
 
     with closing(connect(app.settings.database_url)) as connection:
@@ -194,9 +194,9 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
 
     if semantic and hybrid:
         raise click.UsageError("choose one of --semantic and --hybrid")
-    filters = _filters(options)
+    filters = filters_from(options)
     query = clean_query(query)
-    with _connection(app) as connection:
+    with read_connection(app) as connection:
         if not (semantic or hybrid):
             if not query:
                 emit_papers(browse(connection, filters, limit), fmt)
@@ -307,7 +307,7 @@ def show_cmd(app: App, arxiv_id: str, fmt: str | None) -> None:
     base = _parse_id(arxiv_id)
     from db.records import paper_detail
 
-    with _connection(app) as connection:
+    with read_connection(app) as connection:
         detail = paper_detail(connection, base)
     if detail is None:
         raise click.ClickException(f"{base} is not in the database")
@@ -337,13 +337,13 @@ def similar_cmd(app: App, arxiv_id: str, limit: int, model: str | None, fmt: str
         paperbot similar 2303.17604 --status seen --label pruning --csv
     """
     base = _parse_id(arxiv_id)
-    filters = _filters(options)
+    filters = filters_from(options)
     from classifier.embed import MODEL_NAME
     from db.query import rows_for
     from db.vectors import load_index, semantic_search
 
     model = model or MODEL_NAME
-    with _connection(app) as connection:
+    with read_connection(app) as connection:
         if connection.execute("SELECT 1 FROM papers WHERE arxiv_id = ?", (base,)).fetchone() is None:
             raise click.ClickException(f"{base} is not in the database")
         index = load_index(connection, model)

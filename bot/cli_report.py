@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from bot.cli import App, pass_app
-from bot.cli_query import _connection, _filters, filter_options, note
+from bot.cli_query import filter_options, filters_from, note, read_connection
 from bot.export import FORMATS as EXPORT_FORMATS
 from bot.files import atomic_text
 from bot.output import emit, output_options, render_rows, resolve_format
@@ -87,8 +87,8 @@ def stats_cmd(app: App, plot: str | None, fmt: str | None, **options: Any) -> No
 
     from db.stats import summary as stats_summary
 
-    filters = _filters(options)
-    with _connection(app) as connection:
+    filters = filters_from(options)
+    with read_connection(app) as connection:
         summary = stats_summary(connection, filters)
     if plot:
         plot_months(summary["per_month"], plot)
@@ -129,10 +129,10 @@ def export_cmd(app: App, query: str, export_format: str, output: str | None, lim
     from db.query import clean_query, keyword_search
     from db.records import export_rows
 
-    filters = _filters(options)
+    filters = filters_from(options)
     query = clean_query(query)
     sections = dict(app.settings.list.sections)
-    with _connection(app) as connection:
+    with read_connection(app) as connection:
         ids = None
         if query:  # every match, ranked (no window)
             ids = [row["arxiv_id"] for row in keyword_search(connection, query, filters, limit, window=None)]
