@@ -205,14 +205,18 @@ def filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
     return clauses
 
 
-def _where(clauses: Sequence[str]) -> str:
+def where_sql(clauses: Sequence[str]) -> str:
     return (" WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
 # --- rows ---------------------------------------------------------------------------------------------
 
+ABS_URL = "https://arxiv.org/abs/"  # as bot.models.abs_url, which this module does not import (start-up)
+
+
 def abs_url(arxiv_id: str) -> str:
-    return f"https://arxiv.org/abs/{arxiv_id}"
+    """The abstract page of a stored (already version-less) id, without re-parsing it."""
+    return f"{ABS_URL}{arxiv_id}"
 
 
 def _date(text: str | None) -> str | None:
@@ -257,7 +261,7 @@ def keyword_hits(connection: sqlite3.Connection, query: str, filters: Filters = 
                *filter_sql(filters, params)]
     joins = (" JOIN papers p ON p.rowid = f.rowid LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id"
              if filters.active else "")
-    ranked = (f"SELECT f.rowid AS rid, f.rank AS rank FROM papers_fts f{joins}{_where(clauses)} "
+    ranked = (f"SELECT f.rowid AS rid, f.rank AS rank FROM papers_fts f{joins}{where_sql(clauses)} "
               "ORDER BY f.rank LIMIT :limit")
     sql = (f"SELECT {ROW_COLUMNS}, -top.rank AS score FROM ({ranked}) top "
            "JOIN papers p ON p.rowid = top.rid LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id "
@@ -294,7 +298,7 @@ def browse(connection: sqlite3.Connection, filters: Filters = NO_FILTERS,
            limit: int | None = 20) -> list[dict[str, Any]]:
     """Papers matching ``filters`` (no query), newest first."""
     params: dict[str, Any] = {"limit": -1 if limit is None else limit}
-    sql = (f"SELECT {ROW_COLUMNS} FROM {FROM}{_where(filter_sql(filters, params))} "
+    sql = (f"SELECT {ROW_COLUMNS} FROM {FROM}{where_sql(filter_sql(filters, params))} "
            "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT :limit")
     return [paper_row(row) for row in connection.execute(sql, params)]
 
@@ -302,7 +306,7 @@ def browse(connection: sqlite3.Connection, filters: Filters = NO_FILTERS,
 def filtered_ids(connection: sqlite3.Connection, filters: Filters) -> set[str]:
     """The ids of every paper matching ``filters``."""
     params: dict[str, Any] = {}
-    sql = f"SELECT p.arxiv_id FROM {FROM}{_where(filter_sql(filters, params))}"
+    sql = f"SELECT p.arxiv_id FROM {FROM}{where_sql(filter_sql(filters, params))}"
     return {row[0] for row in connection.execute(sql, params)}
 
 

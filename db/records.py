@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from db.query import (
+    ABS_URL,
     FROM,
     NO_FILTERS,
     STATUS_SQL,
     Filters,
-    _where,
     abs_url,
     filter_sql,
+    where_sql,
 )
 
 # --- export -------------------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ FLAT_COLUMNS = (
     "strftime('%Y-%m-%dT%H:%M:%S+00:00', p.updated), "
     "(SELECT group_concat(value, '; ') FROM json_each(p.categories)), p.primary_category, p.comment, "
     f"p.journal_ref, p.doi, c.label, round(c.probability, 4), {STATUS_SQL}, {_LIST_VENUE}, "
-    "'https://arxiv.org/abs/' || p.arxiv_id")
+    f"'{ABS_URL}' || p.arxiv_id")
 
 
 def _export_row(row: sqlite3.Row) -> dict[str, Any]:
@@ -75,7 +76,7 @@ def export_rows(connection: sqlite3.Connection, filters: Filters = NO_FILTERS, *
             yield from (convert(rows[i]) for i in chunk if i in rows)
         return
     params: dict[str, Any] = {"limit": -1 if limit is None else limit}
-    sql = (f"SELECT {columns} FROM {FROM}{_where(filter_sql(filters, params))} "
+    sql = (f"SELECT {columns} FROM {FROM}{where_sql(filter_sql(filters, params))} "
            "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT :limit")
     for row in connection.execute(sql, params):
         yield convert(row)

@@ -12,7 +12,7 @@ import sqlite3
 from typing import Any
 
 from classifier.labels import LABEL_VALUES
-from db.query import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, _where, filter_sql
+from db.query import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, filter_sql, where_sql
 
 PROPOSAL_STATES = ("open", "merged", "rejected", "withdrawn")
 PROPOSALS = ("proposals pr JOIN papers p ON p.arxiv_id = pr.arxiv_id "
@@ -24,7 +24,7 @@ def per_month(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> 
     params: dict[str, Any] = {}
     sql = (f"SELECT COALESCE(substr(p.published, 1, 7), 'unknown') AS month, "
            f"COALESCE(c.label, '{UNCLASSIFIED}') AS label, count(*) AS n "
-           f"FROM {FROM}{_where(filter_sql(filters, params))} GROUP BY month, label ORDER BY month")
+           f"FROM {FROM}{where_sql(filter_sql(filters, params))} GROUP BY month, label ORDER BY month")
     months: dict[str, dict[str, Any]] = {}
     for month, label, count in connection.execute(sql, params):
         row = months.setdefault(month, {"month": month, **dict.fromkeys(LABEL_VALUES, 0),
@@ -36,7 +36,7 @@ def per_month(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> 
 
 def status_counts(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, int]:
     params: dict[str, Any] = {}
-    sql = (f"SELECT {STATUS_SQL} AS status, count(*) FROM {FROM}{_where(filter_sql(filters, params))} "
+    sql = (f"SELECT {STATUS_SQL} AS status, count(*) FROM {FROM}{where_sql(filter_sql(filters, params))} "
            "GROUP BY status")
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: n for status, n in connection.execute(sql, params)})
@@ -55,13 +55,13 @@ def _blank(label: str) -> dict[str, Any]:
 def agreement(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, Any]:
     """How often the maintainers' decisions matched the classifier, overall and per label."""
     params: dict[str, Any] = {}
-    where = _where(["pr.state IN ('merged', 'rejected')", *filter_sql(filters, params)])
+    where = where_sql(["pr.state IN ('merged', 'rejected')", *filter_sql(filters, params)])
     by_label = {label: _blank(label) for label in LABEL_VALUES}
     states = dict.fromkeys(PROPOSAL_STATES, 0)
     params_all: dict[str, Any] = {}
     for state, n in connection.execute(
             f"SELECT pr.state, count(*) FROM {PROPOSALS}"
-            f"{_where(filter_sql(filters, params_all))} GROUP BY pr.state", params_all):
+            f"{where_sql(filter_sql(filters, params_all))} GROUP BY pr.state", params_all):
         states[state] = n
     for label, state, final in connection.execute(
             f"SELECT pr.label, pr.state, pr.final_label FROM {PROPOSALS}{where}", params):
@@ -73,7 +73,7 @@ def agreement(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> 
         else:
             row["merged_relabelled"] += 1
     params = {}
-    where = _where(["le.label IS NOT NULL", "c.label IS NOT NULL", *filter_sql(filters, params)])
+    where = where_sql(["le.label IS NOT NULL", "c.label IS NOT NULL", *filter_sql(filters, params)])
     for listed, predicted in connection.execute(
             f"SELECT le.label, c.label FROM list_entries le JOIN papers p ON p.arxiv_id = le.arxiv_id "
             f"LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id{where}",
