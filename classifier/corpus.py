@@ -46,6 +46,7 @@ class LabelledPaper:
     source: str = "annotated"
     weight: float = DEFAULT_WEIGHT
     secondary: Label | None = None
+    confidence: str | None = None  # how sure the labeller was ("high", "low"), when the row says
 
     @property
     def text(self) -> str:
@@ -103,6 +104,7 @@ def parse_row(row: Any) -> LabelledPaper:
         source=source,
         weight=float(weight),
         secondary=_label(secondary, "secondary") if secondary else None,
+        confidence=_optional_str(row, "confidence"),
     )
 
 

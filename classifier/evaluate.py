@@ -4,13 +4,14 @@ Runs for ``paperbot evaluate`` and ``paperbot train``. Pure: takes true and pred
 papers with their vectors) and returns ``Metrics``; the text and JSON renderers return strings/dicts and
 print nothing. Figures: relevance precision/recall/F1 (relevant = any label but ``irrelevant``), section
 accuracy (over papers that are relevant and predicted relevant), macro-F1 over the five labels, per-label
-P/R/F1 and the 5x5 confusion matrix (rows true, columns predicted, in ``Label`` order).
+P/R/F1 and the 5x5 confusion matrix (rows true, columns predicted, in ``Label`` order). When the labelled
+papers say how sure their labeller was (``confidence``), the figures are also given for each level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,13 +40,14 @@ class Metrics:
     macro_f1: float
     per_label: dict[str, LabelScores]
     confusion: list[list[int]]
+    by_confidence: dict[str, Metrics] = field(default_factory=dict)  # the figures per labeller confidence
 
     def as_dict(self) -> dict[str, Any]:
         def scores(s: LabelScores) -> dict[str, Any]:
             return {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
                     "f1": round(s.f1, 4), "support": s.support}
 
-        return {
+        figures: dict[str, Any] = {
             "n": self.n,
             "relevance": scores(self.relevance),
             "section_accuracy": round(self.section_accuracy, 4),
@@ -54,6 +56,9 @@ class Metrics:
             "per_label": {name: scores(s) for name, s in self.per_label.items()},
             "confusion": {"labels": list(LABEL_VALUES), "rows_true_columns_predicted": self.confusion},
         }
+        if self.by_confidence:
+            figures["by_confidence"] = {level: m.as_dict() for level, m in self.by_confidence.items()}
+        return figures
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -99,10 +104,29 @@ def compare(
     train: Sequence[LabelledPaper], train_vectors: np.ndarray,
     test: Sequence[LabelledPaper], test_vectors: np.ndarray,
 ) -> dict[str, Metrics]:
-    """Fit each predictor on ``train`` and score it on ``test`` (the same split for all)."""
+    """Fit each predictor on ``train`` and score it on ``test`` (the same split for all).
+
+    When ``test`` papers carry two or more labeller confidence levels, each Metrics also holds the figures
+    on the papers of each level (``by_confidence``): they show how much of the error sits on papers whose
+    label the labeller was unsure of.
+    """
     truth = [paper.label for paper in test]
-    return {name: compute_metrics(truth, predict(train, train_vectors, test, test_vectors))
-            for name, predict in predictors.items()}
+    levels = sorted({paper.confidence for paper in test if paper.confidence})
+    results = {}
+    for name, predict in predictors.items():
+        predicted = predict(train, train_vectors, test, test_vectors)
+        metrics = compute_metrics(truth, predicted)
+        if len(levels) > 1:
+            metrics = replace(metrics, by_confidence={
+                level: _at_level(level, test, truth, predicted) for level in levels})
+        results[name] = metrics
+    return results
+
+
+def _at_level(level: str, test: Sequence[LabelledPaper], truth: Sequence[Label],
+              predicted: Sequence[Label]) -> Metrics:
+    rows = [i for i, paper in enumerate(test) if paper.confidence == level]
+    return compute_metrics([truth[i] for i in rows], [predicted[i] for i in rows])
 
 
 def cross_validate(
@@ -156,6 +180,15 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
     for label in LABEL_VALUES:
         row(f"F1 {label} (n={metrics[0].per_label[label].support})",
             [m.per_label[label].f1 for m in metrics])
+    for level in metrics[0].by_confidence:
+        part = [m.by_confidence[level] for m in metrics]
+        lines.append("")
+        lines.append(f"papers labelled with {level} confidence ({part[0].n})")
+        row("  relevance precision", [m.relevance.precision for m in part])
+        row("  relevance recall", [m.relevance.recall for m in part])
+        row("  relevance F1", [m.relevance.f1 for m in part])
+        row("  section accuracy", [m.section_accuracy for m in part])
+        row("  macro-F1", [m.macro_f1 for m in part])
     short = [label[:5] for label in LABEL_VALUES]
     for name, m in results.items():
         lines.append("")

@@ -30,9 +30,14 @@ def test_evaluate_prints_every_metric_for_paperbot_and_both_baselines(invoke, cl
                    "F1 distillation", "F1 pruning", "F1 quantization", "F1 other", "F1 irrelevant",
                    "confusion matrix, paperbot"):
         assert metric in result.output
+    levels = sorted({json.loads(line)["confidence"] for line in data.read_text().splitlines()})
+    assert levels == ["high", "low"]  # dev.jsonl says how sure its labeller was: figures for each level
+    for level in levels:
+        assert f"papers labelled with {level} confidence (" in result.output
     figures = json.loads(invoke("evaluate", "--data", str(data), "--json").output)
     assert set(figures) == {"paperbot", "keywords", "tfidf-svm"}
     assert 0.0 <= figures["paperbot"]["relevance"]["f1"] <= 1.0
+    assert set(figures["paperbot"]["by_confidence"]) == {"high", "low"}
 
 
 def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]

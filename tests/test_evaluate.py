@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifier.baselines import BASELINES, keyword_label
@@ -30,6 +32,34 @@ def test_metrics_by_hand() -> None:
     assert m.macro_f1 == pytest.approx(sum(s.f1 for s in m.per_label.values()) / 5)
     assert m.confusion[0] == [1, 1, 0, 0, 0] and m.confusion[4] == [1, 0, 0, 0, 2]
     assert sum(map(sum, m.confusion)) == 8
+
+
+def test_figures_are_split_by_the_labellers_confidence_when_the_file_gives_it() -> None:
+    from classifier.corpus import LabelledPaper
+
+    def paper(title: str, label: Label, confidence: str | None) -> LabelledPaper:
+        return LabelledPaper(arxiv_id=None, title=title, abstract=None, label=label, confidence=confidence)
+
+    test = [paper("a", P, "high"), paper("b", IR, "high"), paper("c", OT, "low"), paper("d", IR, "low")]
+    answers = {"a": P, "b": IR, "c": IR, "d": D}
+
+    def by_title(train, train_vectors, papers, vectors):  # type: ignore[no-untyped-def]
+        return [answers[p.title] for p in papers]
+
+    results = compare({"fixed": by_title}, [], np.zeros((0, 4)), test, np.zeros((4, 4)))
+    overall, levels = results["fixed"], results["fixed"].by_confidence
+    assert overall.relevance.f1 == pytest.approx(0.5)  # tp a, fp d, fn c
+    assert list(levels) == ["high", "low"] and levels["high"].n == levels["low"].n == 2
+    assert levels["high"].relevance.f1 == 1.0 and levels["high"].section_accuracy == 1.0
+    assert levels["low"].relevance.f1 == 0.0
+    text = render_text(results)
+    for level in ("high", "low"):
+        assert f"papers labelled with {level} confidence (2)" in text
+    assert render_json(results)["fixed"]["by_confidence"]["low"]["relevance"]["f1"] == 0.0
+    unsplit = compare({"fixed": by_title}, [], np.zeros((0, 4)), [replace(p, confidence=None) for p in test],
+                      np.zeros((4, 4)))
+    assert unsplit["fixed"].by_confidence == {} and "by_confidence" not in render_json(unsplit)["fixed"]
+    assert "confidence" not in render_text(unsplit)
 
 
 def test_keyword_baseline_needs_a_family_term_and_a_technique() -> None:
