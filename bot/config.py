@@ -94,6 +94,9 @@ class ArxivSettings:
 class ClassifierSettings:
     review_low: float = 0.35
     review_high: float = 0.65
+    # A filed paper whose section holds less than this share of its relevance probability is marked
+    # "section uncertain" in the pull request, with the runner-up section named (0 turns the mark off).
+    uncertain_section_below: float = 0.6
     seed: int = 0
     # "all-MiniLM-L6-v2" (the real model), or "hashing-N": a model-free embedder for demos and plumbing
     # tests, useless for real classification.
@@ -236,6 +239,8 @@ def _validate(s: Settings) -> None:
     c = s.classifier
     if not 0.0 <= c.review_low <= c.review_high <= 1.0:
         raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
+    if not 0.0 <= c.uncertain_section_below <= 1.0:
+        raise ConfigError("classifier.uncertain_section_below", "must be between 0 and 1")
     model = c.embedding_model
     if model != "all-MiniLM-L6-v2" and not (model.startswith("hashing-") and model[8:].isdigit()):
         raise ConfigError("classifier.embedding_model", "expected all-MiniLM-L6-v2 or hashing-N")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from classifier.labels import Label
+from classifier.labels import SECTION_LABELS, Label
 
 # arXiv identifiers (https://info.arxiv.org/help/arxiv_identifier.html): new style YYMM.NNNN(N) (4 digits for
 # 0704-1412, 5 since 1501, 6 reserved for the future) and old style archive(.SUBJ)/YYMMNNN, each with an
@@ -93,6 +93,20 @@ class Prediction:
     reason: str
     model_version: str = ""
 
+    def other_section(self, min_share: float) -> Label | None:
+        """The runner-up section when this paper's section is a toss-up, else None.
+
+        A toss-up: the label holds less than ``min_share`` of the probability that the paper is relevant
+        at all. Irrelevant predictions, and ``min_share`` 0, give None.
+        """
+        relevant = 1.0 - self.probabilities.get(Label.IRRELEVANT.value, 0.0)
+        if not self.label.is_section or min_share <= 0 or relevant <= 0:
+            return None
+        if self.probabilities.get(self.label.value, 0.0) >= min_share * relevant:
+            return None
+        others = [label for label in SECTION_LABELS if label is not self.label]
+        return max(others, key=lambda label: self.probabilities.get(label.value, 0.0))
+
 
 @dataclass(frozen=True)
 class Addition:
@@ -103,6 +117,7 @@ class Addition:
     probability: float = 1.0
     reason: str = ""
     code_url: str | None = None
+    other_section: Label | None = None  # the runner-up section when the section is a toss-up
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Called by the pipeline after ``bot/awesome.py`` has inserted the papers; ``bot/publish.py`` sends the text.
 The body opens with a hidden marker naming every proposed arXiv id and its label, then the counts, a table
-per section, the borderline papers that were not added, and how to give feedback. It always fits GitHub's
+per section (a row whose section is a toss-up names the other one), the borderline papers that were not
+added, and how to give feedback. It always fits GitHub's
 body limit: rows that do not fit are summarised. Every arXiv string goes through ``sanitize``; the marker
 holds only validated ids and ``Label`` values. Pure: no I/O.
 """
@@ -87,9 +88,10 @@ def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addi
     for addition in sorted(flat, key=_order):
         by_label.setdefault(Label(addition.label).value, []).append(addition)
     order = [label for label in names if label in by_label] + sorted(set(by_label) - set(names))
-    rows = [(label, _row(a)) for label in order for a in by_label[label]]
+    rows = [(label, _row(a, names)) for label in order for a in by_label[label]]
     review = [_review_item(a, names) for a in sorted(needs_review, key=_order)]
-    head = _head(marker, len(flat), len(needs_review), counts)
+    head = _head(marker, len(flat), len(needs_review), counts,
+                 uncertain=sum(a.other_section is not None for a in flat))
 
     def build(shown: int) -> str:
         parts = [head]
@@ -132,10 +134,14 @@ def _order(addition: Addition) -> tuple[str, str]:
     return ("".join(chr(0x10FFFF - ord(c)) for c in stamp), addition.paper.arxiv_id)  # newest first
 
 
-def _head(marker: str, proposed: int, review: int, counts: Mapping[str, int] | None) -> str:
+def _head(marker: str, proposed: int, review: int, counts: Mapping[str, int] | None, *,
+          uncertain: int = 0) -> str:
     papers = f"{proposed} new paper{'s' if proposed != 1 else ''}"
     note = " 1 borderline paper needs review." if review == 1 else \
         f" {review} borderline papers need review." if review else ""
+    if uncertain:
+        note += (" 1 paper's section is uncertain" if uncertain == 1 else
+                 f" {uncertain} papers' sections are uncertain") + ": look for *or …?* in the tables."
     lines = [marker, "", INTRO.format(proposed=papers, review=note), ""]
     if counts:
         shown = [f"{sanitize(key.replace('_', ' ').capitalize(), max_chars=40)}: {int(value)}"
@@ -153,8 +159,11 @@ def _date(addition: Addition) -> str:
     return published.date().isoformat() if published else "-"
 
 
-def _row(addition: Addition) -> str:
+def _row(addition: Addition, names: Mapping[str, str]) -> str:
     why = sanitize(addition.reason, max_chars=REASON_MAX_CHARS) or "-"
+    if addition.other_section is not None:
+        other = addition.other_section.value
+        why = f"*or {sanitize(names.get(other, other), max_chars=80)}?* {why}"
     return (f"| {_link(addition)} | {format_authors(addition.paper.authors)} | {_date(addition)} | "
             f"{addition.probability:.0%} | {why} |\n")
 

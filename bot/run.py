@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.entries import code_url_for
 from bot.errors import BotError, PublishError
 from bot.feedback import MOVED, REJECTED, Decision, decide_closed, decide_open, listed_labels
-from bot.models import Addition, Paper, RunReport
+from bot.models import Addition, Paper, Prediction, RunReport
 from bot.prbody import parse_pr_body_marker, render_pr_body
 from classifier.labels import Label
 from db import decisions, store
@@ -242,6 +242,7 @@ def candidates(settings: Settings, engine: Engine,
     blocked = rejected | set(listed) | settled
     additions: list[Addition] = []
     review: list[Addition] = []
+    doubt = settings.classifier.uncertain_section_below
     for arxiv_id in wanted:
         paper = papers.get(arxiv_id)
         if paper is None or arxiv_id in blocked:
@@ -250,9 +251,9 @@ def candidates(settings: Settings, engine: Engine,
         proposal = open_rows.get(arxiv_id)
         if proposal is not None:
             label = proposal.final_label or proposal.label
-            additions.append(_addition(paper, label, prediction))
+            additions.append(_addition(paper, label, prediction, doubt))
         elif prediction is not None and prediction.label.is_section and not prediction.needs_review:
-            additions.append(_addition(paper, prediction.label, prediction))
+            additions.append(_addition(paper, prediction.label, prediction, doubt))
         elif prediction is not None and prediction.needs_review and _recent(paper, now):
             best = prediction.label if prediction.label.is_section else prediction.runner_up
             review.append(_addition(paper, best, prediction))
@@ -264,11 +265,14 @@ def _recent(paper: Paper, now: datetime) -> bool:
     return paper.published is None or now - paper.published <= REVIEW_WINDOW
 
 
-def _addition(paper: Paper, label: Label, prediction) -> Addition:  # type: ignore[no-untyped-def]
-    probability = prediction.probability if prediction is not None else 1.0
-    reason = prediction.reason if prediction is not None else "proposed earlier"
-    return Addition(paper=paper, label=label, probability=probability, reason=reason,
-                    code_url=code_url_for(paper))
+def _addition(paper: Paper, label: Label, prediction: Prediction | None, doubt: float = 0.0) -> Addition:
+    """``doubt``: name the runner-up section when the label holds less than this share of P(relevant);
+    never for a label the maintainers set by moving the line."""
+    if prediction is None:
+        return Addition(paper=paper, label=label, reason="proposed earlier", code_url=code_url_for(paper))
+    other = prediction.other_section(doubt) if label is prediction.label else None
+    return Addition(paper=paper, label=label, probability=prediction.probability, reason=prediction.reason,
+                    code_url=code_url_for(paper), other_section=other)
 
 
 def _write_outputs(out_dir: Path, readme: str, body: str, diff: str) -> None:

@@ -43,6 +43,7 @@ def test_file_environment_and_flags_layer_in_order(tmp_path: Path) -> None:
     ("schedule_cron = 'every day'\n", "schedule_cron"),
     ("nonsense = true\n", "nonsense"),
     ("[classifier]\nreview_low = 0.9\nreview_high = 0.1\n", "classifier.review_low"),
+    ("[classifier]\nuncertain_section_below = 1.5\n", "classifier.uncertain_section_below"),
 ])
 def test_a_bad_value_names_its_key(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "paperbot.toml"

@@ -67,6 +67,21 @@ def test_body_layout() -> None:
                           sections=DEFAULT_SECTIONS) == body  # grouped or flat, same body
 
 
+def test_a_toss_up_section_names_the_runner_up_in_the_row_and_the_intro() -> None:
+    sure = addition(1, "Fast Distill", Label.DISTILLATION, 0.93, "few-step student")
+    toss_up = replace(addition(2, "Streaming Avatar", Label.DISTILLATION, 0.52, "closest listed: LCM"),
+                      other_section=Label.OTHER)
+    body = render_pr_body([sure, toss_up], (), COUNTS, sections=DEFAULT_SECTIONS)
+    assert "| 52% | *or Other?* closest listed: LCM |" in body
+    assert "| 93% | few-step student |" in body
+    assert "1 paper's section is uncertain: look for *or …?* in the tables." in body
+    two = render_pr_body([replace(sure, other_section=Label.PRUNING), toss_up], (), COUNTS,
+                         sections=DEFAULT_SECTIONS)
+    assert "*or Pruning and Sparsity for Diffusion Models?* few-step student" in two
+    assert "2 papers' sections are uncertain" in two
+    assert "uncertain" not in render_pr_body([sure], (), COUNTS, sections=DEFAULT_SECTIONS)
+
+
 def test_hostile_body_golden_and_safe() -> None:
     additions = [addition(100 + n, title, LABELS[n % 4], reason=f"@octocat says {title}")
                  for n, title in enumerate(HOSTILE)]

@@ -122,3 +122,28 @@ def test_predictions_round_trip(engine: Engine) -> None:
     with session_scope(engine) as s:
         got = store.get_prediction(s, "2501.00001")
         assert got is not None and got[0] == prediction
+
+
+def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
+    from bot.config import ClassifierSettings, Settings
+    from bot.run import candidates
+
+    def predicted(label: Label, probabilities: list[float]) -> Prediction:
+        p = dict(zip(["distillation", "pruning", "quantization", "other", "irrelevant"], probabilities,
+                     strict=True))
+        return Prediction(label, p[label.value], p, Label.OTHER, p["other"], False, "why", "v1")
+
+    clear = predicted(Label.PRUNING, [0.05, 0.80, 0.02, 0.08, 0.05])  # 0.80 of 0.95 relevant: 84 %
+    toss_up = predicted(Label.DISTILLATION, [0.50, 0.02, 0.01, 0.42, 0.05])  # 0.50 of 0.95: 53 %
+    assert clear.other_section(0.6) is None and toss_up.other_section(0.6) is Label.OTHER
+    assert toss_up.other_section(0.5) is None and toss_up.other_section(0.0) is None
+    assert predicted(Label.IRRELEVANT, [0.1, 0.1, 0.1, 0.1, 0.6]).other_section(1.0) is None
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
+        store.save_predictions(s, {"2501.00001": clear, "2501.00002": toss_up})
+    additions, review = candidates(Settings(), engine, listed={})
+    assert {a.paper.arxiv_id: a.other_section for a in additions} == {"2501.00001": None,
+                                                                      "2501.00002": Label.OTHER}
+    assert review == []
+    off = Settings(classifier=ClassifierSettings(uncertain_section_below=0.0))
+    assert [a.other_section for a in candidates(off, engine, listed={})[0]] == [None, None]
