@@ -181,9 +181,10 @@ def _score_movement(app: App) -> str:
     from bot import pipeline
     from classifier.evaluate import compute_metrics
     from classifier.model import train
+    from db.decisions import MAINTAINER_SOURCES
 
     examples = pipeline.training_examples(app.engine)
-    decided = [i for i, e in enumerate(examples) if e.source in {"list", "merged", "rejected", "open"}]
+    decided = [i for i, e in enumerate(examples) if e.source in MAINTAINER_SOURCES]
     if len(decided) < 10:
         return f"scores: {len(decided)} maintainer decisions so far; 10 are needed to measure anything"
     embedder = pipeline.make_embedder(app.settings)

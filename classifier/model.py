@@ -43,9 +43,11 @@ CALIBRATION_FOLDS = 3
 DEFAULT_TEMPERATURE = 0.5  # used when a label has too few papers to hold any out
 MISSING_SCORE = -10.0  # SVM score of a label absent from the training papers
 NEIGHBOURS_IN_REASON = 2
-# Rows whose labels were read against the rubric: the relevance bias is tuned on these (held-out) rows when
-# the training papers hold enough of them, else on all rows.
-RUBRIC_SOURCES = frozenset({"annotated", "maintainer"})
+# Rows whose labels were read against the rubric as the papers came in arXiv listings: the relevance bias
+# is tuned on these (held-out) rows when the training papers hold enough of them, else on all rows. The
+# maintainers' decisions are trained on but not used here: they judge only what the bot proposed, so
+# they hold its false positives and never its false negatives, and would drag the threshold up.
+RUBRIC_SOURCES = frozenset({"annotated"})
 MIN_RUBRIC_ROWS = 50
 BIAS_GRID = np.round(np.arange(-1.0, 1.0001, 0.05), 2)  # shifts of the irrelevant score tried
 _IRRELEVANT = LABEL_VALUES.index(Label.IRRELEVANT.value)

@@ -21,6 +21,10 @@ from db.schema import ListEntryRow, PaperRow, ProposalRow
 from db.store import from_db, paper_from_row, to_db, utcnow
 
 OPEN, MERGED, REJECTED, WITHDRAWN = "open", "merged", "rejected", "withdrawn"
+LISTED = "list"  # the source of a label read from the list itself (the section a paper is under)
+# The sources ``labelled_papers`` gives its rows: the list, and proposals the maintainers merged, rejected
+# or moved (a move in a still-open pull request keeps the source ``open``).
+MAINTAINER_SOURCES = frozenset({LISTED, OPEN, MERGED, REJECTED})
 NOT_FOUND = "not-found"  # an entry whose title arXiv did not find: not searched again unless asked
 
 
@@ -146,7 +150,7 @@ def labelled_papers(session: Session) -> list[tuple[Paper, Label, str]]:
         ListEntryRow, ListEntryRow.arxiv_id == PaperRow.arxiv_id)).all()
     for row, label in listed:
         if label:
-            result[row.arxiv_id] = (paper_from_row(row), Label(label), "list")
+            result[row.arxiv_id] = (paper_from_row(row), Label(label), LISTED)
     decided = session.execute(select(PaperRow, ProposalRow).join(
         ProposalRow, ProposalRow.arxiv_id == PaperRow.arxiv_id).where(
         (ProposalRow.state.in_([MERGED, REJECTED])) | (ProposalRow.final_label.is_not(None))

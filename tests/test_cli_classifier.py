@@ -79,3 +79,36 @@ def test_classify_file_mode_round_trip_with_bad_rows(invoke, cli_env: Path) -> N
 def test_output_without_input_is_refused(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     result = invoke("classify", "--output", "x.jsonl")
     assert result.exit_code == 1 and "--output goes with --input" in result.output
+
+
+def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, cli_env: Path,  # type: ignore[no-untyped-def]
+                                                                         db_url: str) -> None:
+    import re
+
+    from bot.models import Paper
+    from classifier.labels import Label
+    from db import store
+    from db.decisions import ListedEntry, replace_list_entries
+    from db.session import open_database, session_scope
+
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    env = {"PAPERBOT_DB_URL": db_url}
+    assert "0 maintainer decisions so far; 10 are needed" in invoke("feedback", "--scores", env=env).output
+    rows = [json.loads(line) for line in (SHARED_DATA / "dev.jsonl").read_text().splitlines()]
+    listed = [r for r in rows if r["label"] != "irrelevant"][:12]
+    engine = open_database(db_url)
+    with session_scope(engine) as session:
+        store.upsert_papers(session, [Paper(arxiv_id=r["arxiv_id"], title=r["title"], abstract=r["abstract"])
+                                      for r in listed])
+        replace_list_entries(session, [
+            ListedEntry(section=r["label"], label=Label(r["label"]), title=r["title"], venue=None,
+                        arxiv_id=r["arxiv_id"], resolved_by="link", line_no=n) for n, r in enumerate(listed)])
+    engine.dispose()
+    result = invoke("feedback", "--scores", env=env)
+    assert result.exit_code == 0, result.output
+    assert "scores on the maintainers' 12 decisions (relevance F1 / section accuracy / macro-F1):" \
+        in result.output
+    for line in ("trained without them", r"learning from them \(5-fold\)"):
+        figures = re.search(line + r"\s+([\d.]+) / ([\d.]+) / ([\d.]+)", result.output)
+        assert figures is not None, result.output
+        assert all(0.0 <= float(value) <= 1.0 for value in figures.groups())

@@ -12,6 +12,7 @@ from classifier.corpus import MAINTAINER_WEIGHT, LabelledPaper, training_corpus
 from classifier.embed import SentenceTransformerEmbedder
 from classifier.labels import LABEL_VALUES, Label
 from classifier.model import Model, train
+from db.decisions import MERGED
 
 PER_LABEL = 40  # enough to learn the clear cases, small enough to embed in a few seconds
 
@@ -121,7 +122,7 @@ def test_maintainer_examples_are_accepted_and_change_the_version(
 ) -> None:
     papers, vectors = data
     decision = LabelledPaper("2501.00001", "TinyCache: caching attention maps in video diffusion", None,
-                             Label.PRUNING, source="maintainer", weight=MAINTAINER_WEIGHT)
+                             Label.PRUNING, source=MERGED, weight=MAINTAINER_WEIGHT)
     extended = train([*papers, decision], np.vstack([vectors, embedder.embed([decision.text])]))
     assert extended.version != model.version
     assert extended.n_train == model.n_train + 1
