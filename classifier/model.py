@@ -6,8 +6,10 @@ papers and their vectors (from ``classifier.embed``), returns a ``Model`` and ``
 neither embeds nor touches the database.
 
 The model, chosen by stratified cross-validation on the training corpus (see ``classifier.evaluate``):
-1. features: word 1-2-gram TF-IDF of title + abstract, the MiniLM sentence embedding, and the rubric term
-   features of ``classifier.features``, side by side;
+1. features: TF-IDF of word 1-2-grams and of character 3-5-grams inside words, over title + abstract; the
+   MiniLM sentence embedding; and the rubric term features of ``classifier.features``, side by side. The
+   character n-grams carry the pieces of new method names (TeaCache, FastCache, Q-DiT, dLLM-Cache) that
+   word n-grams see as unknown words;
 2. a linear SVM over the five labels (balanced classes, per-paper weights from the label source);
 3. a shift of the irrelevant score that sets the relevant/irrelevant threshold, chosen to maximise
    relevance F1 on out-of-fold scores of the rubric-labelled rows, then a softmax whose temperature is
@@ -36,8 +38,10 @@ from classifier.features import decisive_terms, term_matrix
 from classifier.labels import LABEL_VALUES, Label
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
-CODE_VERSION = "svm-tfidf-minilm-terms-2"
+CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-3"
 SVM_C = 1.0
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (3, 5)  # character n-grams within words, padded at the word's edges
 TERM_SCALE = 0.3  # weight of the standardised term features beside unit-length embedding and TF-IDF rows
 CALIBRATION_FOLDS = 3
 DEFAULT_TEMPERATURE = 0.5  # used when a label has too few papers to hold any out
@@ -64,7 +68,7 @@ def data_version(examples: Sequence[LabelledPaper], seed: int) -> str:
 class _Features:
     """TF-IDF weights, the embedding and scaled term features side by side, fitted on training rows.
 
-    Word counts are computed once per training run (``_vocabulary``); each fit only learns IDF weights
+    Term counts are computed once per training run (``_count_terms``); each fit only learns IDF weights
     and the term scaler, so the calibration folds do not tokenise the corpus again.
     """
 
@@ -83,10 +87,17 @@ class _Features:
                          format="csr", dtype=np.float32)
 
 
-def _vocabulary(texts: Sequence[str]) -> Any:
+def _count_terms(texts: Sequence[str]) -> tuple[Any, Any]:
+    """The fitted word and character n-gram vocabulary, and the training texts' counts (CSR), in one pass."""
     from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.pipeline import FeatureUnion
 
-    return CountVectorizer(ngram_range=(1, 2), min_df=2, dtype=np.float32).fit(texts)
+    vocabulary = FeatureUnion([
+        ("words", CountVectorizer(ngram_range=WORD_NGRAMS, min_df=2, dtype=np.float32)),
+        ("chars", CountVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=3, dtype=np.float32)),
+    ])
+    counts = vocabulary.fit_transform(texts)
+    return vocabulary, counts.tocsr()
 
 
 def _fit_svm(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray,
@@ -272,10 +283,9 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
         raise ClassifierError("training needs papers of at least two labels")
     texts = [paper.text for paper in examples]
     try:
-        vocabulary = _vocabulary(texts)
+        vocabulary, counts = _count_terms(texts)
     except ValueError:  # every term in fewer than two papers: too little text to learn from
         raise ClassifierError(f"the {len(texts)} training papers share no terms") from None
-    counts = vocabulary.transform(texts).tocsr()
     terms = term_matrix([(paper.title, paper.abstract) for paper in examples])
     weights = np.array([paper.weight for paper in examples], dtype=np.float64)
     features, svm = _fit_svm(counts, vectors, terms, labels, weights, seed)
