@@ -21,9 +21,12 @@ def _contenders():  # type: ignore[no-untyped-def]
 @click.command("train")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20),
               help="Cross-validation folds.")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(1, 10),
+              help="Repeat the cross-validation with this many fold seeds and print each one's figures and "
+                   "their mean: a difference smaller than the spread between seeds is noise.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @pass_app
-def train_cmd(app: App, folds: int, as_json: bool) -> None:
+def train_cmd(app: App, folds: int, seeds: int, as_json: bool) -> None:
     """Fit the classifier on the labelled corpus and the maintainers' decisions; print a per-label report.
 
     The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
@@ -32,9 +35,10 @@ def train_cmd(app: App, folds: int, as_json: bool) -> None:
     \b
     Example:
         paperbot train
+        paperbot train --seeds 3      # is a change to the model more than noise?
     """
     from bot import pipeline
-    from classifier.evaluate import cross_validate, render_json, render_text
+    from classifier.evaluate import cross_validate, render_json, render_seeds, render_text
     from classifier.model import train
 
     embedder = pipeline.make_embedder(app.settings)
@@ -43,14 +47,22 @@ def train_cmd(app: App, folds: int, as_json: bool) -> None:
     started = time.perf_counter()
     model = train(examples, vectors, seed=app.settings.classifier.seed)
     seconds = time.perf_counter() - started
-    results = cross_validate(_contenders(), examples, vectors, folds=folds, seed=app.settings.classifier.seed)
+    first = app.settings.classifier.seed
+    by_seed = {seed: cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
+               for seed in range(first, first + seeds)}
+    results = by_seed[first]
     if as_json:
-        figures = {"model_version": model.version, "training_papers": model.n_train,
-                   "training_seconds": round(seconds, 2), "cross_validated": render_json(results)}
+        figures: dict[str, object] = {
+            "model_version": model.version, "training_papers": model.n_train,
+            "training_seconds": round(seconds, 2), "cross_validated": render_json(results)}
+        if seeds > 1:
+            figures["by_seed"] = {str(seed): render_json(r) for seed, r in by_seed.items()}
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(render_text(results, title=f"{folds}-fold cross-validation on the training data "
-                                          "(papers read against the rubric are scored)"))
+    click.echo(render_text(results, title=f"{folds}-fold cross-validation on the training data, fold seed "
+                                          f"{first} (papers read against the rubric are scored)"))
+    if seeds > 1:
+        click.echo("\n" + render_seeds(by_seed))
     click.echo(f"\nmodel {model.version}: {model.n_train} training papers, fitted in {seconds:.1f} s")
 
 

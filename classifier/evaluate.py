@@ -199,6 +199,37 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
     return "\n".join(lines)
 
 
+def headline(metrics: Metrics) -> float:
+    """The mean of relevance F1, section accuracy and macro-F1: one number to compare models by."""
+    return (metrics.relevance.f1 + metrics.section_accuracy + metrics.macro_f1) / 3
+
+
+def render_seeds(by_seed: dict[int, dict[str, Metrics]]) -> str:
+    """Relevance F1 / section accuracy / macro-F1 of each classifier for each fold seed, then their means
+    and, after ±, half the spread of the headline mean between seeds."""
+    names = list(next(iter(by_seed.values())))
+
+    def cell(rel: float, sec: float, mac: float) -> str:
+        return f"{rel:.3f} / {sec:.3f} / {mac:.3f} ({(rel + sec + mac) / 3:.3f})"
+
+    rows = [(f"seed {seed}", [cell(m.relevance.f1, m.section_accuracy, m.macro_f1)
+                              for m in (results[name] for name in names)])
+            for seed, results in by_seed.items()]
+    means = []
+    for name in names:
+        runs = [results[name] for results in by_seed.values()]
+        rel, sec, mac = (float(np.mean(values)) for values in zip(
+            *[(m.relevance.f1, m.section_accuracy, m.macro_f1) for m in runs], strict=True))
+        spread = max(map(headline, runs)) - min(map(headline, runs))
+        means.append(f"{cell(rel, sec, mac)[:-1]} ±{spread / 2:.3f})")
+    rows.append(("mean", means))
+    width = max(len(text) for _, cells in rows for text in [*cells, *names]) + 2
+    lines = ["per fold seed: relevance F1 / section accuracy / macro-F1 (their mean)",
+             f"{'':<8}" + "".join(f"{name:>{width}}" for name in names)]
+    lines += [f"{label:<8}" + "".join(f"{text:>{width}}" for text in cells) for label, cells in rows]
+    return "\n".join(lines)
+
+
 def render_json(results: dict[str, Metrics]) -> dict[str, Any]:
     return {name: metrics.as_dict() for name, metrics in results.items()}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -91,11 +92,21 @@ def term_features(title: str, abstract: str | None) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+@lru_cache(maxsize=1 << 16)
+def _cached_features(title: str, abstract: str | None) -> tuple[float, ...]:
+    return tuple(term_features(title, abstract).tolist())
+
+
 def term_matrix(titles_abstracts: Sequence[tuple[str, str | None]]) -> np.ndarray:
-    """``term_features`` for many papers, shape ``(n, N_FEATURES)``."""
+    """``term_features`` for many papers, shape ``(n, N_FEATURES)``.
+
+    Remembered per paper for the life of the process: cross-validation, ``feedback --scores`` and a
+    long-running ``paperbot schedule`` train on the same corpus again and again.
+    """
     if not titles_abstracts:
         return np.zeros((0, N_FEATURES), dtype=np.float32)
-    return np.vstack([term_features(title, abstract) for title, abstract in titles_abstracts])
+    return np.array([_cached_features(title, abstract) for title, abstract in titles_abstracts],
+                    dtype=np.float32)
 
 
 def decisive_terms(title: str, abstract: str | None, *, limit: int = 4) -> list[str]:

@@ -112,3 +112,19 @@ def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, 
         figures = re.search(line + r"\s+([\d.]+) / ([\d.]+) / ([\d.]+)", result.output)
         assert figures is not None, result.output
         assert all(0.0 <= float(value) <= 1.0 for value in figures.groups())
+
+
+def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    result = invoke("train", "--folds", "2", "--seeds", "2", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["model_version"].startswith("svm-tfidf-words-chars-minilm-terms-3@")
+    assert figures["training_papers"] == 1962 and figures["training_seconds"] > 0
+    assert set(figures["cross_validated"]) == {"paperbot", "keywords", "tfidf-svm"}
+    assert set(figures["by_seed"]) == {"0", "1"}
+    assert figures["by_seed"]["0"] == figures["cross_validated"]  # the report is fold seed 0's
+    scored = figures["cross_validated"]["paperbot"]["n"]
+    assert scored == sum(json.loads(line).get("label_source") == "annotated"
+                         for line in (SHARED_DATA / "train.jsonl").read_text().splitlines())
+    assert figures["by_seed"]["1"]["paperbot"]["n"] == scored

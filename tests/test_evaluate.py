@@ -62,6 +62,24 @@ def test_figures_are_split_by_the_labellers_confidence_when_the_file_gives_it() 
     assert "confidence" not in render_text(unsplit)
 
 
+def test_figures_per_fold_seed_and_their_mean() -> None:
+    from classifier.evaluate import headline, render_seeds
+
+    truth = [D, P, OT, IR, IR]
+    good = compute_metrics(truth, [D, P, OT, IR, IR])  # all right; macro-F1 0.8: no quantization paper
+    fair = compute_metrics(truth, [D, OT, OT, IR, D])  # relevance 3 tp, 1 fp: F1 6/7; sections 2 of 3
+    text = render_seeds({0: {"a": good, "b": fair}, 1: {"a": fair, "b": fair}})
+    lines = text.splitlines()
+    assert lines[1].split() == ["a", "b"]
+    assert lines[2].split()[:2] == ["seed", "0"] and "1.000 / 1.000 / 0.800 (0.933)" in lines[2]
+    assert f"0.857 / 0.667 / {fair.macro_f1:.3f} ({headline(fair):.3f})" in lines[3]
+    mean = (1 + 6 / 7) / 2, (1 + 2 / 3) / 2, (0.8 + fair.macro_f1) / 2
+    half_spread = (headline(good) - headline(fair)) / 2
+    assert lines[4].startswith("mean") and (f"{mean[0]:.3f} / {mean[1]:.3f} / {mean[2]:.3f} "
+                                            f"({sum(mean) / 3:.3f} ±{half_spread:.3f})") in lines[4]
+    assert lines[4].endswith(f"({headline(fair):.3f} ±0.000)")
+
+
 def test_keyword_baseline_needs_a_family_term_and_a_technique() -> None:
     assert keyword_label("Q-Diffusion: Quantizing Diffusion Models") is Q
     assert keyword_label("DeepCache: Accelerating Diffusion Models for Free") is P
