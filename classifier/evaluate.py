@@ -171,12 +171,15 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
         lines.append(f"{label:<28}{cells}")
 
     metrics = [results[name] for name in names]
+    def headline_rows(part: Sequence[Metrics], indent: str = "") -> None:
+        row(f"{indent}relevance precision", [m.relevance.precision for m in part])
+        row(f"{indent}relevance recall", [m.relevance.recall for m in part])
+        row(f"{indent}relevance F1", [m.relevance.f1 for m in part])
+        row(f"{indent}section accuracy", [m.section_accuracy for m in part])
+        row(f"{indent}macro-F1", [m.macro_f1 for m in part])
+
     row("papers", [m.n for m in metrics])
-    row("relevance precision", [m.relevance.precision for m in metrics])
-    row("relevance recall", [m.relevance.recall for m in metrics])
-    row("relevance F1", [m.relevance.f1 for m in metrics])
-    row("section accuracy", [m.section_accuracy for m in metrics])
-    row("macro-F1", [m.macro_f1 for m in metrics])
+    headline_rows(metrics)
     for label in LABEL_VALUES:
         row(f"F1 {label} (n={metrics[0].per_label[label].support})",
             [m.per_label[label].f1 for m in metrics])
@@ -184,11 +187,7 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
         part = [m.by_confidence[level] for m in metrics]
         lines.append("")
         lines.append(f"papers labelled with {level} confidence ({part[0].n})")
-        row("  relevance precision", [m.relevance.precision for m in part])
-        row("  relevance recall", [m.relevance.recall for m in part])
-        row("  relevance F1", [m.relevance.f1 for m in part])
-        row("  section accuracy", [m.section_accuracy for m in part])
-        row("  macro-F1", [m.macro_f1 for m in part])
+        headline_rows(part, "  ")
     short = [label[:5] for label in LABEL_VALUES]
     for name, m in results.items():
         lines.append("")
@@ -209,8 +208,8 @@ def render_seeds(by_seed: dict[int, dict[str, Metrics]]) -> str:
     and, after ±, half the spread of the headline mean between seeds."""
     names = list(next(iter(by_seed.values())))
 
-    def cell(rel: float, sec: float, mac: float) -> str:
-        return f"{rel:.3f} / {sec:.3f} / {mac:.3f} ({(rel + sec + mac) / 3:.3f})"
+    def cell(rel: float, sec: float, mac: float, tail: str = "") -> str:
+        return f"{rel:.3f} / {sec:.3f} / {mac:.3f} ({(rel + sec + mac) / 3:.3f}{tail})"
 
     rows = [(f"seed {seed}", [cell(m.relevance.f1, m.section_accuracy, m.macro_f1)
                               for m in (results[name] for name in names)])
@@ -221,7 +220,7 @@ def render_seeds(by_seed: dict[int, dict[str, Metrics]]) -> str:
         rel, sec, mac = (float(np.mean(values)) for values in zip(
             *[(m.relevance.f1, m.section_accuracy, m.macro_f1) for m in runs], strict=True))
         spread = max(map(headline, runs)) - min(map(headline, runs))
-        means.append(f"{cell(rel, sec, mac)[:-1]} ±{spread / 2:.3f})")
+        means.append(cell(rel, sec, mac, f" ±{spread / 2:.3f}"))
     rows.append(("mean", means))
     width = max(len(text) for _, cells in rows for text in [*cells, *names]) + 2
     lines = ["per fold seed: relevance F1 / section accuracy / macro-F1 (their mean)",
