@@ -24,8 +24,11 @@ the rubric terms the paper uses.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -38,7 +41,7 @@ from classifier.features import decisive_terms, term_matrix
 from classifier.labels import LABEL_VALUES, Label
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
-CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-3"
+CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-4"
 SVM_C = 1.0
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)  # character n-grams within words, padded at the word's edges
@@ -87,17 +90,84 @@ class _Features:
                          format="csr", dtype=np.float32)
 
 
-def _count_terms(texts: Sequence[str]) -> tuple[Any, Any]:
-    """The fitted word and character n-gram vocabulary, and the training texts' counts (CSR), in one pass."""
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.pipeline import FeatureUnion
+HASH_BITS = 23  # each n-gram kind is hashed into 2**23 columns; columns kept by min_df are a few 10,000s
+MIN_DF = {"words": 2, "chars": 3}  # a term is kept when at least this many training papers use it
 
-    vocabulary = FeatureUnion([
-        ("words", CountVectorizer(ngram_range=WORD_NGRAMS, min_df=2, dtype=np.float32)),
-        ("chars", CountVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=3, dtype=np.float32)),
-    ])
-    counts = vocabulary.fit_transform(texts)
-    return vocabulary, counts.tocsr()
+
+@lru_cache(maxsize=1)
+def _hashers() -> tuple[Any, ...]:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    common = {"n_features": 2 ** HASH_BITS, "alternate_sign": False, "norm": None, "dtype": np.float32}
+    return (HashingVectorizer(ngram_range=WORD_NGRAMS, **common),
+            HashingVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, **common))
+
+
+def _hash_rows(texts: Sequence[str]) -> Any:
+    """Word and character n-gram counts hashed into fixed columns (CSR, one row per text)."""
+    import scipy.sparse as sp
+
+    return sp.hstack([hasher.transform(texts) for hasher in _hashers()], format="csr")
+
+
+# Hashed counts do not depend on the other training papers, so each training text's row is remembered for
+# the life of the process: cross-validation, `train --seeds`, `feedback --scores` and a long-running
+# `paperbot schedule` train on the same corpus again and again (counting it takes ~6 s of every training).
+_ROW_CACHE: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_ROW_CACHE_SIZE = 4096  # texts, about 20 KB each; a training set larger than this is kept whole
+_ROW_CACHE_LOCK = threading.Lock()
+
+
+def _remembered_rows(texts: Sequence[str]) -> Any:
+    with _ROW_CACHE_LOCK:
+        return _rows_from_cache(texts)
+
+
+def _rows_from_cache(texts: Sequence[str]) -> Any:
+    import scipy.sparse as sp
+
+    missing = list(dict.fromkeys(text for text in texts if text not in _ROW_CACHE))
+    if missing:
+        fresh = _hash_rows(missing)
+        for i, text in enumerate(missing):
+            start, end = fresh.indptr[i], fresh.indptr[i + 1]
+            _ROW_CACHE[text] = (fresh.indices[start:end].copy(), fresh.data[start:end].copy())
+    rows = []
+    for text in texts:
+        _ROW_CACHE.move_to_end(text)
+        rows.append(_ROW_CACHE[text])
+    while len(_ROW_CACHE) > max(_ROW_CACHE_SIZE, len(texts)):
+        _ROW_CACHE.popitem(last=False)
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(indices) for indices, _ in rows], out=indptr[1:])
+    indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int32)
+    data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), 2 * 2 ** HASH_BITS))
+
+
+@dataclass
+class _Vocabulary:
+    """The hashed columns the training papers share often enough (``MIN_DF``); counts new texts on them."""
+
+    columns: np.ndarray
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        return _hash_rows(texts)[:, self.columns]
+
+
+def _count_terms(texts: Sequence[str]) -> tuple[_Vocabulary, Any]:
+    """The training papers' vocabulary and their counts on it (CSR).
+
+    Raises ValueError when the papers share no word at all (nothing to learn from).
+    """
+    counts = _remembered_rows(texts)
+    columns, document_frequency = np.unique(counts.indices, return_counts=True)  # rows hold each column once
+    is_word = columns < 2 ** HASH_BITS
+    keep = document_frequency >= np.where(is_word, MIN_DF["words"], MIN_DF["chars"])
+    if not np.any(keep & is_word):
+        raise ValueError("no word is used by two training papers")
+    vocabulary = _Vocabulary(columns[keep])
+    return vocabulary, counts[:, vocabulary.columns]
 
 
 def _fit_svm(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray,
@@ -161,7 +231,7 @@ class Model:
     """A trained classifier: call ``predict`` with the papers and their embedding vectors."""
 
     version: str
-    vocabulary: Any
+    vocabulary: _Vocabulary
     features: _Features
     svm: Any
     temperature: float

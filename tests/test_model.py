@@ -141,6 +141,22 @@ def test_bad_inputs_raise_classifier_error(data: tuple[list[LabelledPaper], np.n
     assert model.predict([], vectors[:0]) == []
 
 
+def test_remembered_counts_equal_fresh_counts_and_keep_shared_terms_only() -> None:
+    from classifier.model import _count_terms
+
+    texts = ["Quantized diffusion transformers run fast", "Pruned diffusion transformers run fast",
+             "Distilled diffusion students", "zebra"]
+    vocabulary, counts = _count_terms(texts)
+    again_vocabulary, again = _count_terms(list(reversed(texts)))  # every row now comes from memory
+    np.testing.assert_array_equal(again_vocabulary.columns, vocabulary.columns)
+    np.testing.assert_array_equal(again.toarray()[::-1], counts.toarray())
+    np.testing.assert_array_equal(vocabulary.transform(texts).toarray(), counts.toarray())
+    assert counts[3].nnz == 0  # "zebra" is in one paper only: none of its words or letters are kept
+    assert counts[0].nnz > 0 and vocabulary.transform(["zebra zebra"]).nnz == 0
+    with pytest.raises(ValueError, match="no word"):
+        _count_terms(["alpha beta", "gamma delta"])
+
+
 def test_loose_list_filings_are_trained_as_irrelevant() -> None:
     from classifier.corpus import rubric_label
 
