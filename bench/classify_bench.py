@@ -37,6 +37,9 @@ def main() -> None:
     start = time.perf_counter()
     model = train(corpus, corpus_vectors, seed=0)
     train_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    train(corpus, corpus_vectors, seed=0)  # the n-gram counts of the corpus are now remembered
+    retrain_seconds = time.perf_counter() - start
 
     settings = ClassifierSettings()
     # Alternate the two measurements and keep each one's best round: one slow round (another process,
@@ -69,6 +72,7 @@ def main() -> None:
                                                     zip(plain_times, end_to_end_times, strict=True)))
     print(f"embed training corpus      {embed_corpus_seconds:8.1f} s  ({len(corpus)} papers, once, cached)")
     print(f"train on cached vectors    {train_seconds:8.1f} s  (target < 30 s)")
+    print(f"train again, same process  {retrain_seconds:8.1f} s  (n-gram counts remembered)")
 
 
 if __name__ == "__main__":
