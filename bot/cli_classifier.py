@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from bot.cli import App, pass_app
 
@@ -18,15 +19,31 @@ def _contenders():  # type: ignore[no-untyped-def]
     return {"paperbot": paperbot_predictor, **BASELINES}
 
 
+def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``YYYY-MM`` or ``YYYY-MM-DD`` -> ``YYYY-MM-DD`` (the first of the month for a month)."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value if len(value) != 7 else f"{value}-01").isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM or YYYY-MM-DD)") from None
+
+
 @click.command("train")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20),
               help="Cross-validation folds.")
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(1, 10),
               help="Repeat the cross-validation with this many fold seeds and print each one's figures and "
                    "their mean: a difference smaller than the spread between seeds is noise.")
+@click.option("--holdout-from", "holdout", metavar="DATE", callback=_iso_month_or_date,
+              help="Instead of cross-validating, train on the papers published before DATE (YYYY-MM or "
+                   "YYYY-MM-DD) and score the rubric-read papers published from DATE on: how the model "
+                   "does on papers later than any it learned from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @pass_app
-def train_cmd(app: App, folds: int, seeds: int, as_json: bool) -> None:
+def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, as_json: bool) -> None:
     """Fit the classifier on the labelled corpus and the maintainers' decisions; print a per-label report.
 
     The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
@@ -35,18 +52,31 @@ def train_cmd(app: App, folds: int, seeds: int, as_json: bool) -> None:
     \b
     Example:
         paperbot train
-        paperbot train --seeds 3      # is a change to the model more than noise?
+        paperbot train --seeds 3                # is a change to the model more than noise?
+        paperbot train --holdout-from 2025-09   # does it hold up on later papers?
     """
     from bot import pipeline
-    from classifier.evaluate import cross_validate, render_json, render_seeds, render_text
+    from classifier.evaluate import cross_validate, holdout_from, render_json, render_seeds, render_text
     from classifier.model import train
 
+    source = click.get_current_context().get_parameter_source
+    if holdout and (seeds > 1 or source("folds") is ParameterSource.COMMANDLINE):
+        raise click.UsageError("--holdout-from replaces cross-validation: leave out --folds and --seeds")
     embedder = pipeline.make_embedder(app.settings)
     examples = pipeline.training_examples(app.engine)
     vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in examples])
     started = time.perf_counter()
     model = train(examples, vectors, seed=app.settings.classifier.seed)
     seconds = time.perf_counter() - started
+    if holdout:
+        results, n_train, n_scored = holdout_from(_contenders(), examples, vectors, start=holdout)
+        if as_json:
+            click.echo(json.dumps({"holdout_from": holdout, "trained_on": n_train, "scored": n_scored,
+                                   "results": render_json(results)}, indent=2))
+            return
+        click.echo(render_text(results, title=f"trained on the {n_train} papers published before {holdout}, "
+                                              f"scored on the {n_scored} rubric-read papers published since"))
+        return
     first = app.settings.classifier.seed
     by_seed = {seed: cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
                for seed in range(first, first + seeds)}

@@ -155,7 +155,8 @@ def training_examples(engine: Engine) -> list:  # type: ignore[type-arg]
     with session_scope(engine) as session:
         decided = labelled_papers(session)
     maintainers = [LabelledPaper(arxiv_id=paper.arxiv_id, title=paper.title, abstract=paper.abstract,
-                                 label=label, source=source, weight=MAINTAINER_WEIGHT)
+                                 label=label, source=source, weight=MAINTAINER_WEIGHT,
+                                 published=paper.published.date().isoformat() if paper.published else None)
                    for paper, label, source in decided]
     overridden = {m.arxiv_id for m in maintainers}
     return [row for row in training_corpus() if row.arxiv_id not in overridden] + maintainers

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ class LabelledPaper:
     weight: float = DEFAULT_WEIGHT
     secondary: Label | None = None
     confidence: str | None = None  # how sure the labeller was ("high", "low"), when the row says
+    published: str | None = None  # ISO date (YYYY-MM-DD) the paper first appeared, when known
 
     @property
     def text(self) -> str:
@@ -105,7 +107,19 @@ def parse_row(row: Any) -> LabelledPaper:
         weight=float(weight),
         secondary=_label(secondary, "secondary") if secondary else None,
         confidence=_optional_str(row, "confidence"),
+        published=_published(row),
     )
+
+
+def _published(row: dict[str, Any]) -> str | None:
+    """The row's ``published`` date as YYYY-MM-DD (a longer ISO timestamp is cut to its date)."""
+    value = _optional_str(row, "published")
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"published must be an ISO date, not {value!r}") from None
 
 
 def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:

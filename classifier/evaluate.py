@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.errors import ClassifierError
 from classifier.corpus import LabelledPaper
 from classifier.labels import LABEL_VALUES, Label
 
@@ -157,6 +158,29 @@ def cross_validate(
     truth = [examples[int(i)].label for i in keep]
     return {name: compute_metrics(truth, [pred[int(i)] or Label.IRRELEVANT for i in keep])
             for name, pred in predictions.items()}
+
+
+def holdout_from(
+    predictors: dict[str, Predictor],
+    examples: Sequence[LabelledPaper], vectors: np.ndarray,
+    *, start: str, score_sources: Sequence[str] = ("annotated",),
+) -> tuple[dict[str, Metrics], int, int]:
+    """Train on the papers published before ``start`` (an ISO date) and score the papers of
+    ``score_sources`` published on or after it: the figures on papers later than any trained on.
+
+    Later papers of other sources are left out altogether; papers without a date are trained on. Returns
+    the figures of each predictor, the number of training papers and the number scored.
+    """
+    later = [paper.published is not None and paper.published >= start for paper in examples]
+    train_rows = [i for i, is_later in enumerate(later) if not is_later]
+    test_rows = [i for i, is_later in enumerate(later) if is_later and examples[i].source in score_sources]
+    if not test_rows:
+        raise ClassifierError(f"no labelled paper to score was published on or after {start}")
+    if len({examples[i].label for i in train_rows}) < 2:
+        raise ClassifierError(f"too few labelled papers were published before {start} to train on")
+    results = compare(predictors, [examples[i] for i in train_rows], vectors[train_rows],
+                      [examples[i] for i in test_rows], vectors[test_rows])
+    return results, len(train_rows), len(test_rows)
 
 
 def render_text(results: dict[str, Metrics], *, title: str = "") -> str:

@@ -114,6 +114,28 @@ def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, 
         assert all(0.0 <= float(value) <= 1.0 for value in figures.groups())
 
 
+def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    rows = [json.loads(line) for line in (SHARED_DATA / "train.jsonl").read_text().splitlines()]
+    later = [r for r in rows if (r.get("published") or "0")[:10] >= "2025-09-01"]
+    result = invoke("train", "--holdout-from", "2025-09", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["holdout_from"] == "2025-09-01"
+    assert figures["trained_on"] == len(rows) - len(later)
+    assert figures["scored"] == sum(r["label_source"] == "annotated" for r in later) > 0
+    assert set(figures["results"]) == {"paperbot", "keywords", "tfidf-svm"}
+    assert figures["results"]["paperbot"]["n"] == figures["scored"]
+    for args, message in [(["--holdout-from", "2025-13"], "'2025-13' is not a date"),
+                          (["--holdout-from", "2025-09", "--seeds", "2"], "replaces cross-validation"),
+                          (["--holdout-from", "2025-09", "--folds", "3"], "replaces cross-validation")]:
+        wrong = invoke("train", *args)
+        assert wrong.exit_code == 2 and message in wrong.output, wrong.output
+    too_late = invoke("train", "--holdout-from", "2031-01-01")
+    assert too_late.exit_code == 1 and "no labelled paper to score was published on or after 2031-01-01" in \
+        too_late.output
+
+
 def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     (cli_env / "paperbot.toml").write_text(HASHING)
     result = invoke("train", "--folds", "2", "--seeds", "2", "--json")

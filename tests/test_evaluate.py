@@ -122,3 +122,35 @@ def test_cross_validation_scores_only_the_chosen_sources() -> None:
     everything = cross_validate({"keywords": BASELINES["keywords"]}, corpus, vectors, folds=3,
                                 score_sources=None)
     assert everything["keywords"].n == len(corpus)
+
+
+def test_holdout_trains_only_on_earlier_papers_and_scores_the_later_rubric_read_ones() -> None:
+    from bot.errors import ClassifierError
+    from classifier.corpus import LabelledPaper
+    from classifier.evaluate import holdout_from
+
+    def paper(title: str, label: Label, published: str | None, source: str = "annotated") -> LabelledPaper:
+        return LabelledPaper(None, title, None, label, source=source, published=published)
+
+    papers = [paper("early pruning", P, "2025-03-02"), paper("early other", IR, "2025-08-31"),
+              paper("undated list entry", D, None, source="awesome-list"),
+              paper("later list entry", Q, "2025-09-10", source="awesome-list"),
+              paper("later one", P, "2025-09-01"), paper("later two", IR, "2025-10-05")]
+    vectors = HashingEmbedder().embed([p.text for p in papers])
+    seen: dict[str, list[str]] = {}
+
+    def recording(train_part, train_vectors, test_part, test_vectors):  # type: ignore[no-untyped-def]
+        seen["train"] = [p.title for p in train_part]
+        seen["test"] = [p.title for p in test_part]
+        assert len(train_vectors) == len(train_part) and len(test_vectors) == len(test_part)
+        return [P for _ in test_part]
+
+    results, n_train, n_scored = holdout_from({"recording": recording}, papers, vectors, start="2025-09-01")
+    assert seen["train"] == ["early pruning", "early other", "undated list entry"]
+    assert seen["test"] == ["later one", "later two"]  # the later list entry is neither trained on nor scored
+    assert (n_train, n_scored) == (3, 2)
+    assert results["recording"].n == 2 and results["recording"].relevance.precision == 0.5
+    with pytest.raises(ClassifierError, match="on or after 2026-01-01"):
+        holdout_from({"recording": recording}, papers, vectors, start="2026-01-01")
+    with pytest.raises(ClassifierError, match="before 2025-01-01"):
+        holdout_from({"recording": recording}, papers, vectors, start="2025-01-01")
