@@ -48,6 +48,8 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, as_json: bo
 
     The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
     beside two baselines trained on the same folds: keyword rules on titles, and TF-IDF + linear SVM.
+    With --holdout-from, the report is on the papers published from that date instead, trained on the
+    earlier ones.
 
     \b
     Example:
@@ -59,15 +61,12 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, as_json: bo
     from classifier.evaluate import cross_validate, holdout_from, render_json, render_seeds, render_text
     from classifier.model import train
 
-    source = click.get_current_context().get_parameter_source
-    if holdout and (seeds > 1 or source("folds") is ParameterSource.COMMANDLINE):
+    given = click.get_current_context().get_parameter_source
+    if holdout and (seeds > 1 or given("folds") is ParameterSource.COMMANDLINE):
         raise click.UsageError("--holdout-from replaces cross-validation: leave out --folds and --seeds")
     embedder = pipeline.make_embedder(app.settings)
     examples = pipeline.training_examples(app.engine)
     vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in examples])
-    started = time.perf_counter()
-    model = train(examples, vectors, seed=app.settings.classifier.seed)
-    seconds = time.perf_counter() - started
     if holdout:
         results, n_train, n_scored = holdout_from(_contenders(), examples, vectors, start=holdout)
         if as_json:
@@ -77,6 +76,9 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, as_json: bo
         click.echo(render_text(results, title=f"trained on the {n_train} papers published before {holdout}, "
                                               f"scored on the {n_scored} rubric-read papers published since"))
         return
+    started = time.perf_counter()
+    model = train(examples, vectors, seed=app.settings.classifier.seed)
+    seconds = time.perf_counter() - started
     first = app.settings.classifier.seed
     by_seed = {seed: cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
                for seed in range(first, first + seeds)}
