@@ -24,8 +24,6 @@ the rubric terms the paper uses.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -113,31 +111,16 @@ def _hash_rows(texts: Sequence[str]) -> Any:
 # Hashed counts do not depend on the other training papers, so each training text's row is remembered for
 # the life of the process: cross-validation, `train --seeds`, `feedback --scores` and a long-running
 # `paperbot schedule` train on the same corpus again and again (counting it takes ~6 s of every training).
-_ROW_CACHE: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_ROW_CACHE_SIZE = 4096  # texts, about 14 KB each (1,700 counts); a larger training set is kept whole
-_ROW_CACHE_LOCK = threading.Lock()
+@lru_cache(maxsize=4096)  # texts, about 14 KB each (1,700 counts)
+def _hashed_row(text: str) -> tuple[np.ndarray, np.ndarray]:
+    row = _hash_rows([text])
+    return row.indices, row.data
 
 
 def _remembered_rows(texts: Sequence[str]) -> Any:
-    with _ROW_CACHE_LOCK:
-        return _rows_from_cache(texts)
-
-
-def _rows_from_cache(texts: Sequence[str]) -> Any:
     import scipy.sparse as sp
 
-    missing = list(dict.fromkeys(text for text in texts if text not in _ROW_CACHE))
-    if missing:
-        fresh = _hash_rows(missing)
-        for i, text in enumerate(missing):
-            start, end = fresh.indptr[i], fresh.indptr[i + 1]
-            _ROW_CACHE[text] = (fresh.indices[start:end].copy(), fresh.data[start:end].copy())
-    rows = []
-    for text in texts:
-        _ROW_CACHE.move_to_end(text)
-        rows.append(_ROW_CACHE[text])
-    while len(_ROW_CACHE) > max(_ROW_CACHE_SIZE, len(texts)):
-        _ROW_CACHE.popitem(last=False)
+    rows = [_hashed_row(text) for text in texts]
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(indices) for indices, _ in rows], out=indptr[1:])
     indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int32)
