@@ -34,6 +34,9 @@ SOURCE_WEIGHTS: dict[str, float] = {
 }
 DEFAULT_WEIGHT = 1.0
 MAINTAINER_WEIGHT = 2.0
+# Sources whose papers were read against the rubric as they came in arXiv listings: they look like what the
+# bot classifies, so the evaluations score them and the model tunes its relevance threshold on them.
+RUBRIC_SOURCES = frozenset({"annotated"})
 
 
 @dataclass(frozen=True)

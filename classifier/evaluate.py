@@ -10,14 +10,14 @@ papers say how sure their labeller was (``confidence``), the figures are also gi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from bot.errors import ClassifierError
-from classifier.corpus import LabelledPaper
+from classifier.corpus import RUBRIC_SOURCES, LabelledPaper
 from classifier.labels import LABEL_VALUES, Label
 
 Predictor = Callable[[Sequence[LabelledPaper], np.ndarray, Sequence[LabelledPaper], np.ndarray],
@@ -133,7 +133,7 @@ def _at_level(level: str, test: Sequence[LabelledPaper], truth: Sequence[Label],
 def cross_validate(
     predictors: dict[str, Predictor],
     examples: Sequence[LabelledPaper], vectors: np.ndarray,
-    *, folds: int = 5, seed: int = 0, score_sources: Sequence[str] | None = ("annotated",),
+    *, folds: int = 5, seed: int = 0, score_sources: Collection[str] | None = RUBRIC_SOURCES,
 ) -> dict[str, Metrics]:
     """Stratified, seeded k-fold CV; out-of-fold predictions pooled and scored.
 
@@ -163,7 +163,7 @@ def cross_validate(
 def holdout_from(
     predictors: dict[str, Predictor],
     examples: Sequence[LabelledPaper], vectors: np.ndarray,
-    *, start: str, score_sources: Sequence[str] = ("annotated",),
+    *, start: str, score_sources: Collection[str] = RUBRIC_SOURCES,
 ) -> tuple[dict[str, Metrics], int, int]:
     """Train on the papers published before ``start`` (an ISO date) and score the papers of
     ``score_sources`` published on or after it: the figures on papers later than any trained on.

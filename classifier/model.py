@@ -33,7 +33,7 @@ import numpy as np
 
 from bot.errors import ClassifierError
 from bot.models import Prediction
-from classifier.corpus import LabelledPaper, rubric_label
+from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_label
 from classifier.embed import paper_text
 from classifier.features import decisive_terms, term_matrix
 from classifier.labels import LABEL_VALUES, Label
@@ -48,11 +48,10 @@ CALIBRATION_FOLDS = 3
 DEFAULT_TEMPERATURE = 0.5  # used when a label has too few papers to hold any out
 MISSING_SCORE = -10.0  # SVM score of a label absent from the training papers
 NEIGHBOURS_IN_REASON = 2
-# Rows whose labels were read against the rubric as the papers came in arXiv listings: the relevance bias
-# is tuned on these (held-out) rows when the training papers hold enough of them, else on all rows. The
-# maintainers' decisions are trained on but not used here: they judge only what the bot proposed, so
-# they hold its false positives and never its false negatives, and would drag the threshold up.
-RUBRIC_SOURCES = frozenset({"annotated"})
+# The relevance bias is tuned on the held-out rows of RUBRIC_SOURCES when the training papers hold enough
+# of them, else on all rows. The maintainers' decisions are trained on but not used here: they judge only
+# what the bot proposed, so they hold its false positives and never its false negatives, and would drag
+# the threshold up.
 MIN_RUBRIC_ROWS = 50
 BIAS_GRID = np.round(np.arange(-1.0, 1.0001, 0.05), 2)  # shifts of the irrelevant score tried
 _IRRELEVANT = LABEL_VALUES.index(Label.IRRELEVANT.value)
