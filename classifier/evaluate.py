@@ -6,11 +6,14 @@ print nothing. Figures: relevance precision/recall/F1 (relevant = any label but 
 accuracy (over papers that are relevant and predicted relevant), macro-F1 over the five labels, per-label
 P/R/F1 and the 5x5 confusion matrix (rows true, columns predicted, in ``Label`` order). When the labelled
 papers say how sure their labeller was (``confidence``), the figures are also given for each level.
+``compare`` also gives each headline figure a 95% interval, and the first classifier's lead over each of the
+others, from a seeded paired bootstrap over the test papers: a few hundred papers leave figures a few points
+wide, and the intervals say which differences the set can tell apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -42,6 +45,11 @@ class Metrics:
     per_label: dict[str, LabelScores]
     confusion: list[list[int]]
     by_confidence: dict[str, Metrics] = field(default_factory=dict)  # the figures per labeller confidence
+    # 95% bootstrap interval of each headline figure (FIGURES), when ``compare`` scored two or more papers
+    interval: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # on the first classifier of a ``compare``: the 95% interval of its lead over each other classifier,
+    # per headline figure (positive: ahead)
+    lead: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         def scores(s: LabelScores) -> dict[str, Any]:
@@ -57,6 +65,13 @@ class Metrics:
             "per_label": {name: scores(s) for name, s in self.per_label.items()},
             "confusion": {"labels": list(LABEL_VALUES), "rows_true_columns_predicted": self.confusion},
         }
+        if self.interval:
+            figures["interval_95"] = {name: [round(low, 4), round(high, 4)]
+                                      for name, (low, high) in self.interval.items()}
+        if self.lead:
+            figures["lead_95"] = {other: {name: [round(low, 4), round(high, 4)]
+                                          for name, (low, high) in by_figure.items()}
+                                  for other, by_figure in self.lead.items()}
         if self.by_confidence:
             figures["by_confidence"] = {level: m.as_dict() for level, m in self.by_confidence.items()}
         return figures
@@ -100,6 +115,66 @@ def compute_metrics(y_true: Sequence[Label], y_pred: Sequence[Label]) -> Metrics
     )
 
 
+FIGURES = ("relevance_f1", "section_accuracy", "macro_f1")  # the headline figures, in this order
+INTERVAL_LEVEL = 0.95
+RESAMPLES = 1000
+BOOTSTRAP_SEED = 0
+
+
+def headline_figures(truth: np.ndarray, predicted: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Relevance F1, section accuracy and macro-F1 (``FIGURES``) of label indices (``Label`` order).
+
+    Vectorised: ``truth`` and ``predicted`` may carry leading axes (one row per bootstrap resample), the
+    papers lie along ``axis``; returns shape ``(3, *leading)``. Agrees with ``compute_metrics``.
+    """
+    truth, predicted = np.moveaxis(truth, axis, -1), np.moveaxis(predicted, axis, -1)
+    n = len(LABEL_VALUES)
+    confusion = np.stack([np.stack([np.sum((truth == i) & (predicted == j), axis=-1) for j in range(n)],
+                                   axis=-1) for i in range(n)], axis=-2).astype(np.float64)
+    hits = np.diagonal(confusion, axis1=-2, axis2=-1)
+    label_f1 = _ratio(2 * hits, confusion.sum(axis=-2) + confusion.sum(axis=-1))
+    irrelevant = LABEL_VALUES.index(Label.IRRELEVANT.value)
+    sections = [i for i in range(n) if i != irrelevant]
+    relevant_hits = confusion[..., sections, :][..., sections].sum(axis=(-2, -1))
+    misses = (confusion[..., irrelevant, sections].sum(axis=-1)  # irrelevant papers filed
+              + confusion[..., sections, irrelevant].sum(axis=-1))  # relevant papers turned away
+    return np.stack([_ratio(2 * relevant_hits, 2 * relevant_hits + misses),
+                     _ratio(hits[..., sections].sum(axis=-1), relevant_hits),
+                     label_f1.mean(axis=-1)])
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0 (as ``compute_metrics`` scores empty cases)."""
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=np.float64),
+                     where=denominator > 0)
+
+
+def _intervals(truth: Sequence[Label], predicted: Mapping[str, Sequence[Label]]) -> tuple[
+        dict[str, dict[str, tuple[float, float]]], dict[str, dict[str, tuple[float, float]]]]:
+    """Paired percentile bootstrap over the papers: each classifier's interval per figure, and the first
+    classifier's lead over each other one (the same resamples for all, so the leads are paired)."""
+    from scipy.stats import bootstrap
+
+    order = {label: i for i, label in enumerate(Label)}
+    names = list(predicted)
+    samples = [np.array([order[Label(t)] for t in truth])]
+    samples += [np.array([order[Label(p)] for p in predicted[name]]) for name in names]
+
+    def statistic(true: np.ndarray, *preds: np.ndarray, axis: int = -1) -> np.ndarray:
+        figures = [headline_figures(true, pred, axis) for pred in preds]
+        return np.concatenate(figures + [figures[0] - other for other in figures[1:]])
+
+    result = bootstrap(samples, statistic, paired=True, vectorized=True, n_resamples=RESAMPLES,
+                       confidence_level=INTERVAL_LEVEL, method="percentile",
+                       rng=np.random.default_rng(BOOTSTRAP_SEED))
+    bounds = list(zip(result.confidence_interval.low.tolist(), result.confidence_interval.high.tolist(),
+                      strict=True))
+    per_figure = [dict(zip(FIGURES, bounds[k:k + len(FIGURES)], strict=True))
+                  for k in range(0, len(bounds), len(FIGURES))]
+    return dict(zip(names, per_figure, strict=False)), dict(zip(names[1:], per_figure[len(names):],
+                                                                strict=True))
+
+
 def compare(
     predictors: dict[str, Predictor],
     train: Sequence[LabelledPaper], train_vectors: np.ndarray,
@@ -109,18 +184,26 @@ def compare(
 
     When ``test`` papers carry two or more labeller confidence levels, each Metrics also holds the figures
     on the papers of each level (``by_confidence``): they show how much of the error sits on papers whose
-    label the labeller was unsure of.
+    label the labeller was unsure of. With two or more test papers, each Metrics holds the 95% interval
+    of its headline figures (``interval``), and the first one the interval of its lead over each other
+    classifier (``lead``).
     """
     truth = [paper.label for paper in test]
     levels = sorted({paper.confidence for paper in test if paper.confidence})
+    predicted = {name: predict(train, train_vectors, test, test_vectors)
+                 for name, predict in predictors.items()}
     results = {}
-    for name, predict in predictors.items():
-        predicted = predict(train, train_vectors, test, test_vectors)
-        metrics = compute_metrics(truth, predicted)
+    for name, labels in predicted.items():
+        metrics = compute_metrics(truth, labels)
         if len(levels) > 1:
             metrics = replace(metrics, by_confidence={
-                level: _at_level(level, test, truth, predicted) for level in levels})
+                level: _at_level(level, test, truth, labels) for level in levels})
         results[name] = metrics
+    if len(test) >= 2 and results:
+        intervals, leads = _intervals(truth, predicted)
+        results = {name: replace(metrics, interval=intervals[name]) for name, metrics in results.items()}
+        first = next(iter(results))
+        results[first] = replace(results[first], lead=leads)
     return results
 
 
@@ -186,11 +269,11 @@ def holdout_from(
 def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
     """The figures of several classifiers side by side, then each one's confusion matrix."""
     names = list(results)
-    width = max(12, *(len(name) + 2 for name in names))
+    width = max(13, *(len(name) + 2 for name in names))
     lines = [title] if title else []
     lines.append(f"{'':<28}" + "".join(f"{name:>{width}}" for name in names))
 
-    def row(label: str, values: Sequence[float | int]) -> None:
+    def row(label: str, values: Sequence[float | int | str]) -> None:
         cells = "".join(f"{v:>{width}.3f}" if isinstance(v, float) else f"{v:>{width}}" for v in values)
         lines.append(f"{label:<28}{cells}")
 
@@ -207,6 +290,17 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
     for label in LABEL_VALUES:
         row(f"F1 {label} (n={metrics[0].per_label[label].support})",
             [m.per_label[label].f1 for m in metrics])
+    figure_names = dict(zip(FIGURES, ("relevance F1", "section accuracy", "macro-F1"), strict=True))
+    if metrics[0].interval:
+        lines.append("")
+        lines.append(f"95% intervals ({RESAMPLES} bootstrap resamples of the {metrics[0].n} papers)")
+        for figure, label in figure_names.items():
+            row(f"  {label}", [_span(m.interval[figure]) for m in metrics])
+    if metrics[0].lead:
+        lead = metrics[0].lead
+        lines.append(f"{names[0]}'s lead, 95% interval")
+        for figure, label in figure_names.items():
+            row(f"  {label}", ["", *(_span(lead[name][figure], signed=True) for name in names[1:])])
     for level in metrics[0].by_confidence:
         part = [m.by_confidence[level] for m in metrics]
         lines.append("")
@@ -220,6 +314,11 @@ def render_text(results: dict[str, Metrics], *, title: str = "") -> str:
         for label, counts in zip(LABEL_VALUES, m.confusion, strict=True):
             lines.append(f"{label:<14}" + "".join(f"{c:>7}" for c in counts))
     return "\n".join(lines)
+
+
+def _span(bounds: tuple[float, float], *, signed: bool = False) -> str:
+    low, high = bounds
+    return f"{low:+.2f}–{high:+.2f}" if signed else f"{low:.2f}–{high:.2f}"
 
 
 def headline(metrics: Metrics) -> float:

@@ -28,7 +28,8 @@ def test_evaluate_prints_every_metric_for_paperbot_and_both_baselines(invoke, cl
     assert header == ["paperbot", "keywords", "tfidf-svm"]
     for metric in ("relevance precision", "relevance recall", "relevance F1", "section accuracy", "macro-F1",
                    "F1 distillation", "F1 pruning", "F1 quantization", "F1 other", "F1 irrelevant",
-                   "confusion matrix, paperbot"):
+                   "confusion matrix, paperbot", "95% intervals (1000 bootstrap resamples of the ",
+                   "paperbot's lead, 95% interval"):
         assert metric in result.output
     levels = sorted({json.loads(line)["confidence"] for line in data.read_text().splitlines()})
     assert levels == ["high", "low"]  # dev.jsonl says how sure its labeller was: figures for each level
@@ -38,6 +39,9 @@ def test_evaluate_prints_every_metric_for_paperbot_and_both_baselines(invoke, cl
     assert set(figures) == {"paperbot", "keywords", "tfidf-svm"}
     assert 0.0 <= figures["paperbot"]["relevance"]["f1"] <= 1.0
     assert set(figures["paperbot"]["by_confidence"]) == {"high", "low"}
+    low, high = figures["paperbot"]["interval_95"]["relevance_f1"]
+    assert 0.0 <= low <= figures["paperbot"]["relevance"]["f1"] <= high <= 1.0
+    assert set(figures["paperbot"]["lead_95"]) == {"keywords", "tfidf-svm"}
 
 
 def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]

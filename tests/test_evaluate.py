@@ -62,6 +62,65 @@ def test_figures_are_split_by_the_labellers_confidence_when_the_file_gives_it() 
     assert "confidence" not in render_text(unsplit)
 
 
+def test_vectorised_headline_figures_agree_with_compute_metrics_row_by_row() -> None:
+    from classifier.evaluate import headline_figures
+
+    labels = list(Label)
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 5, size=(200, 25))
+    predicted = np.where(rng.random((200, 25)) < 0.6, truth, rng.integers(0, 5, size=(200, 25)))
+    predicted[::9] = 4  # rows that turn every paper away: relevance and section figures are 0
+    figures = headline_figures(truth, predicted)
+    assert figures.shape == (3, 200)
+    for row in range(200):
+        m = compute_metrics([labels[i] for i in truth[row]], [labels[i] for i in predicted[row]])
+        assert figures[:, row] == pytest.approx([m.relevance.f1, m.section_accuracy, m.macro_f1])
+    assert np.array_equal(headline_figures(truth.T, predicted.T, axis=0), figures)
+
+
+def test_compare_gives_seeded_bootstrap_intervals_and_the_first_classifiers_lead() -> None:
+    from classifier.corpus import LabelledPaper
+    from classifier.evaluate import FIGURES
+
+    truth = [D, P, Q, OT, IR] * 12
+    test = [LabelledPaper(arxiv_id=None, title=f"paper {i}", abstract=None, label=label)
+            for i, label in enumerate(truth)]
+    sloppy = {p.title: (IR if i % 3 == 0 else p.label) for i, p in enumerate(test)}  # a third turned away
+
+    def right(train, train_vectors, papers, vectors):  # type: ignore[no-untyped-def]
+        return [p.label for p in papers]
+
+    def wrong_third(train, train_vectors, papers, vectors):  # type: ignore[no-untyped-def]
+        return [sloppy[p.title] for p in papers]
+
+    def run() -> dict:  # type: ignore[type-arg]
+        return compare({"right": right, "sloppy": wrong_third, "also-right": right},
+                       [], np.zeros((0, 4)), test, np.zeros((len(test), 4)))
+
+    results = run()
+    assert results == run()  # seeded: the same intervals every time
+    assert results["right"].interval == {figure: (1.0, 1.0) for figure in FIGURES}
+    sloppy_interval = results["sloppy"].interval
+    point = {"relevance_f1": results["sloppy"].relevance.f1, "macro_f1": results["sloppy"].macro_f1}
+    for figure, value in point.items():
+        low, high = sloppy_interval[figure]
+        assert low < value < high < 1.0
+    lead = results["right"].lead
+    assert set(lead) == {"sloppy", "also-right"} and results["sloppy"].lead == {}
+    assert lead["also-right"] == {figure: (0.0, 0.0) for figure in FIGURES}
+    assert lead["sloppy"]["relevance_f1"][0] > 0 and lead["sloppy"]["section_accuracy"] == (0.0, 0.0)
+    as_json = render_json(results)
+    low, high = sloppy_interval["relevance_f1"]
+    assert as_json["sloppy"]["interval_95"]["relevance_f1"] == [round(low, 4), round(high, 4)]
+    assert as_json["right"]["lead_95"]["sloppy"]["section_accuracy"] == [0.0, 0.0]
+    lines = render_text(results).splitlines()
+    assert "95% intervals (1000 bootstrap resamples of the 60 papers)" in lines
+    span = lines[lines.index("right's lead, 95% interval") + 1].split()
+    assert span[:2] == ["relevance", "F1"] and span[3] == "+0.00–+0.00"
+    one = compare({"right": right}, [], np.zeros((0, 4)), test[:1], np.zeros((1, 4)))
+    assert one["right"].interval == {} and "95%" not in render_text(one)
+
+
 def test_figures_per_fold_seed_and_their_mean() -> None:
     from classifier.evaluate import headline, render_seeds
 
