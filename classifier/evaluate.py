@@ -119,6 +119,7 @@ FIGURES = ("relevance_f1", "section_accuracy", "macro_f1")  # the headline figur
 INTERVAL_LEVEL = 0.95
 RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
+BOOTSTRAP_CELLS = 2_000_000  # papers x resamples drawn at once: bounds memory on large labelled files
 
 
 def headline_figures(truth: np.ndarray, predicted: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -157,8 +158,8 @@ def _intervals(truth: Sequence[Label], predicted: Mapping[str, Sequence[Label]])
 
     order = {label: i for i, label in enumerate(Label)}
     names = list(predicted)
-    samples = [np.array([order[Label(t)] for t in truth])]
-    samples += [np.array([order[Label(p)] for p in predicted[name]]) for name in names]
+    samples = [np.array([order[Label(t)] for t in truth], dtype=np.int8)]
+    samples += [np.array([order[Label(p)] for p in predicted[name]], dtype=np.int8) for name in names]
 
     def statistic(true: np.ndarray, *preds: np.ndarray, axis: int = -1) -> np.ndarray:
         figures = [headline_figures(true, pred, axis) for pred in preds]
@@ -166,13 +167,13 @@ def _intervals(truth: Sequence[Label], predicted: Mapping[str, Sequence[Label]])
 
     result = bootstrap(samples, statistic, paired=True, vectorized=True, n_resamples=RESAMPLES,
                        confidence_level=INTERVAL_LEVEL, method="percentile",
-                       rng=np.random.default_rng(BOOTSTRAP_SEED))
+                       batch=max(1, BOOTSTRAP_CELLS // len(truth)), rng=np.random.default_rng(BOOTSTRAP_SEED))
     bounds = list(zip(result.confidence_interval.low.tolist(), result.confidence_interval.high.tolist(),
                       strict=True))
     per_figure = [dict(zip(FIGURES, bounds[k:k + len(FIGURES)], strict=True))
                   for k in range(0, len(bounds), len(FIGURES))]
-    return dict(zip(names, per_figure, strict=False)), dict(zip(names[1:], per_figure[len(names):],
-                                                                strict=True))
+    return (dict(zip(names, per_figure[:len(names)], strict=True)),
+            dict(zip(names[1:], per_figure[len(names):], strict=True)))
 
 
 def compare(
