@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -41,60 +42,82 @@ def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | 
               help="Instead of cross-validating, train on the papers published before DATE (YYYY-MM or "
                    "YYYY-MM-DD) and score the rubric-read papers published from DATE on: how the model "
                    "does on papers later than any it learned from.")
+@click.option("--monthly", is_flag=True,
+              help="With --holdout-from: retrain at the start of each month from DATE on and score that "
+                   "month's papers, as the bot meets them; the figures pool the months.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @pass_app
-def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, as_json: bool) -> None:
+def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bool, as_json: bool) -> None:
     """Fit the classifier on the labelled corpus and the maintainers' decisions; print a per-label report.
 
     The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
     beside two baselines trained on the same folds: keyword rules on titles, and TF-IDF + linear SVM.
     With --holdout-from, the report is on the papers published from that date instead, trained on the
-    earlier ones.
+    earlier ones; add --monthly to retrain month by month.
 
     \b
     Example:
         paperbot train
-        paperbot train --seeds 3                # is a change to the model more than noise?
-        paperbot train --holdout-from 2025-09   # does it hold up on later papers?
+        paperbot train --seeds 3                          # is a change to the model more than noise?
+        paperbot train --holdout-from 2025-09             # does it hold up on later papers?
+        paperbot train --holdout-from 2025-06 --monthly   # ... on each month's papers, retrained monthly
     """
     from bot import pipeline
-    from classifier.evaluate import cross_validate, holdout_from, render_json, render_seeds, render_text
+    from classifier import evaluate
     from classifier.model import train
 
     given = click.get_current_context().get_parameter_source
     if holdout and (seeds > 1 or given("folds") is ParameterSource.COMMANDLINE):
         raise click.UsageError("--holdout-from replaces cross-validation: leave out --folds and --seeds")
+    if monthly and not holdout:
+        raise click.UsageError("--monthly needs --holdout-from DATE, the first month to score")
     embedder = pipeline.make_embedder(app.settings)
     examples = pipeline.training_examples(app.engine)
     vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in examples])
+    if holdout and monthly:
+        results, windows = evaluate.monthly_from(_contenders(), examples, vectors, start=holdout)
+        if as_json:
+            click.echo(json.dumps({"holdout_from": holdout, "monthly": True,
+                                   "months": [dataclasses.asdict(window) for window in windows],
+                                   "scored": sum(window.scored for window in windows),
+                                   "results": evaluate.render_json(results)}, indent=2))
+            return
+        click.echo(f"retrained at the start of each month from {holdout} on; each month's rubric-read "
+                   "papers scored by the model trained on the papers published before it")
+        for window in windows:
+            click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
+        click.echo(evaluate.render_text(results, title=f"\n{len(windows)} months pooled"))
+        return
     if holdout:
-        results, n_train, n_scored = holdout_from(_contenders(), examples, vectors, start=holdout)
+        results, n_train, n_scored = evaluate.holdout_from(_contenders(), examples, vectors, start=holdout)
         if as_json:
             click.echo(json.dumps({"holdout_from": holdout, "trained_on": n_train, "scored": n_scored,
-                                   "results": render_json(results)}, indent=2))
+                                   "results": evaluate.render_json(results)}, indent=2))
             return
-        click.echo(render_text(results, title=f"trained on the {n_train} papers published before {holdout}, "
-                                              f"scored on the {n_scored} rubric-read papers published since"))
+        click.echo(evaluate.render_text(
+            results, title=f"trained on the {n_train} papers published before {holdout}, "
+                           f"scored on the {n_scored} rubric-read papers published since"))
         return
     started = time.perf_counter()
     model = train(examples, vectors, seed=app.settings.classifier.seed)
     seconds = time.perf_counter() - started
     first = app.settings.classifier.seed
-    by_seed = {seed: cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
+    by_seed = {seed: evaluate.cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
                for seed in range(first, first + seeds)}
     results = by_seed[first]
     if as_json:
         figures: dict[str, object] = {
             "model_version": model.version, "training_papers": model.n_train,
-            "training_seconds": round(seconds, 2), "cross_validated": render_json(results)}
+            "training_seconds": round(seconds, 2), "cross_validated": evaluate.render_json(results)}
         if seeds > 1:
-            figures["by_seed"] = {str(seed): render_json(r) for seed, r in by_seed.items()}
+            figures["by_seed"] = {str(seed): evaluate.render_json(r) for seed, r in by_seed.items()}
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(render_text(results, title=f"{folds}-fold cross-validation on the training data, fold seed "
-                                          f"{first} (papers read against the rubric are scored)"))
+    click.echo(evaluate.render_text(
+        results, title=f"{folds}-fold cross-validation on the training data, fold seed {first} "
+                       "(papers read against the rubric are scored)"))
     if seeds > 1:
-        click.echo("\n" + render_seeds(by_seed))
+        click.echo("\n" + evaluate.render_seeds(by_seed))
     click.echo(f"\nmodel {model.version}: {model.n_train} training papers, fitted in {seconds:.1f} s")
 
 
@@ -118,8 +141,8 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
     from bot import pipeline
     from bot.errors import ClassifierError
     from bot.titles import normalize_title
+    from classifier import evaluate
     from classifier.corpus import load_jsonl
-    from classifier.evaluate import compare, render_json, render_text
 
     test, errors = load_jsonl(data_path)
     for error in errors:
@@ -133,11 +156,12 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
              if e.arxiv_id not in held_ids and normalize_title(e.title) not in held_titles]
     train_vectors = pipeline.text_vectors(app.engine, embedder, [e.text for e in train])
     test_vectors = pipeline.text_vectors(app.engine, embedder, [p.text for p in test])
-    results = compare(_contenders(), train, train_vectors, test, test_vectors)
+    results = evaluate.compare(_contenders(), train, train_vectors, test, test_vectors)
     if as_json:
-        click.echo(json.dumps(render_json(results), indent=2))
+        click.echo(json.dumps(evaluate.render_json(results), indent=2))
         return
-    click.echo(render_text(results, title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
+    click.echo(evaluate.render_text(results,
+                                    title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
 
 
 COMMANDS: list[click.Command] = [train_cmd, evaluate_cmd]

@@ -189,10 +189,14 @@ def compare(
     of its headline figures (``interval``), and the first one the interval of its lead over each other
     classifier (``lead``).
     """
+    return _score(test, {name: predict(train, train_vectors, test, test_vectors)
+                         for name, predict in predictors.items()})
+
+
+def _score(test: Sequence[LabelledPaper], predicted: Mapping[str, Sequence[Label]]) -> dict[str, Metrics]:
+    """The Metrics of each classifier's labels for ``test``, as ``compare`` describes them."""
     truth = [paper.label for paper in test]
     levels = sorted({paper.confidence for paper in test if paper.confidence})
-    predicted = {name: predict(train, train_vectors, test, test_vectors)
-                 for name, predict in predictors.items()}
     results = {}
     for name, labels in predicted.items():
         metrics = compute_metrics(truth, labels)
@@ -255,16 +259,69 @@ def holdout_from(
     Later papers of other sources are left out altogether; papers without a date are trained on. Returns
     the figures of each predictor, the number of training papers and the number scored.
     """
-    later = [paper.published is not None and paper.published >= start for paper in examples]
-    train_rows = [i for i, is_later in enumerate(later) if not is_later]
-    test_rows = [i for i, is_later in enumerate(later) if is_later and examples[i].source in score_sources]
-    if not test_rows:
+    results, windows = _forward(predictors, examples, vectors, [(start, None)], score_sources)
+    if not windows:
         raise ClassifierError(f"no labelled paper to score was published on or after {start}")
-    if len({examples[i].label for i in train_rows}) < 2:
-        raise ClassifierError(f"too few labelled papers were published before {start} to train on")
-    results = compare(predictors, [examples[i] for i in train_rows], vectors[train_rows],
-                      [examples[i] for i in test_rows], vectors[test_rows])
-    return results, len(train_rows), len(test_rows)
+    return results, windows[0].trained_on, windows[0].scored
+
+
+@dataclass(frozen=True)
+class Window:
+    """One step of a forward evaluation: papers published in [start, end) scored, earlier ones trained on."""
+
+    start: str
+    end: str | None
+    trained_on: int
+    scored: int
+
+
+def monthly_from(
+    predictors: dict[str, Predictor],
+    examples: Sequence[LabelledPaper], vectors: np.ndarray,
+    *, start: str, score_sources: Collection[str] = RUBRIC_SOURCES,
+) -> tuple[dict[str, Metrics], list[Window]]:
+    """``holdout_from`` repeated month by month, the way the bot meets new papers: for each calendar month
+    from ``start`` on, train on every paper published before it and score that month's papers of
+    ``score_sources``. The figures pool the months' predictions; the windows say what each month held.
+    """
+    dates = [paper.published for paper in examples if paper.published and paper.source in score_sources]
+    last = max(dates, default="")
+    if last < start:
+        raise ClassifierError(f"no labelled paper to score was published on or after {start}")
+    bounds = [start]
+    while bounds[-1] <= last:
+        year, month = int(bounds[-1][:4]), int(bounds[-1][5:7])
+        bounds.append(f"{year + month // 12:04d}-{month % 12 + 1:02d}-01")
+    return _forward(predictors, examples, vectors, list(zip(bounds, bounds[1:], strict=False)),
+                    score_sources)
+
+
+def _forward(predictors: dict[str, Predictor], examples: Sequence[LabelledPaper], vectors: np.ndarray,
+             spans: Sequence[tuple[str, str | None]], score_sources: Collection[str],
+             ) -> tuple[dict[str, Metrics], list[Window]]:
+    """Each predictor trained before each span and run on the span's papers of ``score_sources``; the
+    predictions pooled into one set of figures. Spans with nothing to score are skipped."""
+    scored: list[LabelledPaper] = []
+    predicted: dict[str, list[Label]] = {name: [] for name in predictors}
+    windows = []
+    for start, end in spans:
+        def within(paper: LabelledPaper, start: str = start, end: str | None = end) -> bool:
+            return paper.published is not None and paper.published >= start and (
+                end is None or paper.published < end)
+
+        train_rows = [i for i, paper in enumerate(examples) if paper.published is None
+                      or paper.published < start]
+        test_rows = [i for i, paper in enumerate(examples) if within(paper) and paper.source in score_sources]
+        if not test_rows:
+            continue
+        if len({examples[i].label for i in train_rows}) < 2:
+            raise ClassifierError(f"too few labelled papers were published before {start} to train on")
+        train_part, test_part = [examples[i] for i in train_rows], [examples[i] for i in test_rows]
+        for name, predict in predictors.items():
+            predicted[name] += predict(train_part, vectors[train_rows], test_part, vectors[test_rows])
+        scored += test_part
+        windows.append(Window(start, end, len(train_rows), len(test_rows)))
+    return (_score(scored, predicted) if scored else {}), windows
 
 
 def render_text(results: dict[str, Metrics], *, title: str = "") -> str:

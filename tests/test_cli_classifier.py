@@ -138,6 +138,28 @@ def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path)
     too_late = invoke("train", "--holdout-from", "2031-01-01")
     assert too_late.exit_code == 1 and "no labelled paper to score was published on or after 2031-01-01" in \
         too_late.output
+    alone = invoke("train", "--monthly")
+    assert alone.exit_code == 2 and "--monthly needs --holdout-from" in alone.output
+
+
+def test_train_monthly_retrains_month_by_month(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    rows = [json.loads(line) for line in (SHARED_DATA / "train.jsonl").read_text().splitlines()]
+    scored = [r for r in rows
+              if r["label_source"] == "annotated" and (r.get("published") or "0") >= "2025-09"]
+    result = invoke("train", "--holdout-from", "2025-09", "--monthly", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    months = figures["months"]
+    assert [m["start"] for m in months] == ["2025-09-01", "2025-10-01"]
+    assert [m["scored"] for m in months] == [sum(r["published"][:7] == month for r in scored)
+                                            for month in ("2025-09", "2025-10")]
+    assert months[1]["trained_on"] == months[0]["trained_on"] + months[0]["scored"] + sum(
+        r["label_source"] != "annotated" and (r.get("published") or "0")[:7] == "2025-09" for r in rows)
+    assert figures["scored"] == len(scored) == figures["results"]["paperbot"]["n"]
+    text = invoke("train", "--holdout-from", "2025-09", "--monthly").output
+    assert f"  2025-10: trained on {months[1]['trained_on']}, scored {months[1]['scored']}" in text
+    assert "2 months pooled" in text and "paperbot's lead, 95% interval" in text
 
 
 def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]

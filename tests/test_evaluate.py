@@ -213,3 +213,37 @@ def test_holdout_trains_only_on_earlier_papers_and_scores_the_later_rubric_read_
         holdout_from({"recording": recording}, papers, vectors, start="2026-01-01")
     with pytest.raises(ClassifierError, match="before 2025-01-01"):
         holdout_from({"recording": recording}, papers, vectors, start="2025-01-01")
+
+
+def test_monthly_retrains_before_each_month_and_pools_the_months_scores() -> None:
+    from bot.errors import ClassifierError
+    from classifier.corpus import LabelledPaper
+    from classifier.evaluate import Window, monthly_from
+
+    def paper(title: str, label: Label, published: str | None, source: str = "annotated") -> LabelledPaper:
+        return LabelledPaper(None, title, None, label, source=source, published=published)
+
+    papers = [paper("march", P, "2025-03-02"), paper("undated", D, None, source="awesome-list"),
+              paper("mid july", IR, "2025-07-20"),
+              paper("july list entry", Q, "2025-07-25", source="awesome-list"),
+              paper("august", P, "2025-08-31"), paper("december", OT, "2025-12-01")]
+    vectors = HashingEmbedder().embed([p.text for p in papers])
+    calls: list[tuple[list[str], list[str]]] = []
+
+    def recording(train_part, train_vectors, test_part, test_vectors):  # type: ignore[no-untyped-def]
+        calls.append(([p.title for p in train_part], [p.title for p in test_part]))
+        assert len(train_vectors) == len(train_part) and len(test_vectors) == len(test_part)
+        return [P for _ in test_part]
+
+    results, windows = monthly_from({"recording": recording}, papers, vectors, start="2025-07-15")
+    assert calls == [(["march", "undated"], ["mid july"]),  # the first month starts at the date given
+                     (["march", "undated", "mid july", "july list entry"], ["august"]),
+                     (["march", "undated", "mid july", "july list entry", "august"], ["december"])]
+    assert windows == [Window("2025-07-15", "2025-08-01", 2, 1), Window("2025-08-01", "2025-09-01", 4, 1),
+                       Window("2025-12-01", "2026-01-01", 5, 1)]  # months with nothing to score are skipped
+    pooled = results["recording"]
+    assert pooled.n == 3 and pooled.confusion[4][1] == 1  # mid july (irrelevant) filed under pruning
+    assert pooled.relevance.precision == pytest.approx(2 / 3)
+    assert pooled.section_accuracy == 0.5  # august right, december (other) filed under pruning
+    with pytest.raises(ClassifierError, match="on or after 2026-01-01"):
+        monthly_from({"recording": recording}, papers, vectors, start="2026-01-01")
