@@ -82,8 +82,8 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
                                    "scored": sum(window.scored for window in windows),
                                    "results": evaluate.render_json(results)}, indent=2))
             return
-        click.echo(f"retrained at the start of each month from {holdout} on; each month's rubric-read "
-                   "papers scored by the model trained on the papers published before it")
+        click.echo(f"retrained at the start of each month from {holdout} on, scoring that month's "
+                   "rubric-read papers:")
         for window in windows:
             click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
         click.echo(evaluate.render_text(results, title=f"\n{len(windows)} months pooled"))
