@@ -167,7 +167,7 @@ def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path
     result = invoke("train", "--folds", "2", "--seeds", "2", "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
-    assert figures["model_version"].startswith("svm-tfidf-words-chars-minilm-terms-4@")
+    assert figures["model_version"].startswith(f"{CODE_VERSION}@")
     assert figures["training_papers"] == 1962 and figures["training_seconds"] > 0
     assert set(figures["cross_validated"]) == {"paperbot", "keywords", "tfidf-svm"}
     assert set(figures["by_seed"]) == {"0", "1"}

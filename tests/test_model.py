@@ -157,6 +157,22 @@ def test_remembered_counts_equal_fresh_counts_and_keep_shared_terms_only() -> No
         _count_terms(["alpha beta", "gamma delta"])
 
 
+def test_later_rubric_read_papers_weigh_more() -> None:
+    from classifier.model import RECENCY_GAIN, recency_factors
+
+    def paper(published: str | None, source: str = "annotated") -> LabelledPaper:
+        return LabelledPaper(None, "a title", None, Label.PRUNING, source=source, published=published)
+
+    papers = [paper("2025-03-01"), paper("2025-03-31"), paper("2025-05-30"), paper(None),
+              paper("2025-06-01", source="awesome-list"), paper("2025-04-15", source=MERGED)]
+    factors = recency_factors(papers)
+    assert factors[0] == 1.0 and factors[2] == RECENCY_GAIN  # the earliest and the latest rubric-read paper
+    assert factors[1] == pytest.approx(1.0 + (RECENCY_GAIN - 1.0) * 30 / 90)  # 30 of the 90 days
+    assert list(factors[3:]) == [1.0, 1.0, 1.0]  # undated, list entries and maintainers' decisions: as given
+    assert list(recency_factors([paper("2025-03-01"), paper("2025-03-01")])) == [1.0, 1.0]
+    assert list(recency_factors([paper(None)])) == [1.0]
+
+
 def test_loose_list_filings_are_trained_as_irrelevant() -> None:
     from classifier.corpus import rubric_label
 
