@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from classifier.model import CODE_VERSION
 from tests.conftest import SHARED_DATA
 
 HASHING = '[classifier]\nembedding_model = "hashing-64"\n'
