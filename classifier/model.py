@@ -58,9 +58,9 @@ MIN_RUBRIC_ROWS = 50
 BIAS_GRID = np.round(np.arange(-1.0, 1.0001, 0.05), 2)  # shifts of the irrelevant score tried
 # arXiv's topics drift month by month (diffusion language models, video DiTs, each new cache), and the papers
 # the bot classifies are always later than any it learned from. So the rubric-read papers weigh more the later
-# they appeared: linearly from 1x for the earliest to RECENCY_GAIN x for the latest. Chosen a priori and
-# checked on four judges (train --seeds 3, --holdout-from 2025-09, --holdout-from 2025-06 --monthly, dev):
-# it lost on none, and gained most on the monthly one, which retrains as the bot does.
+# they appeared: linearly from 1x for the earliest to RECENCY_GAIN x for the latest, the maintainers' weight.
+# Checked on four judges (train --seeds 3, --holdout-from 2025-09, --holdout-from 2025-06 --monthly, dev):
+# it lost on none and gained most on the monthly one, which retrains as the bot does; 1.5x and 3x came close.
 RECENCY_GAIN = 2.0
 _IRRELEVANT = LABEL_VALUES.index(Label.IRRELEVANT.value)
 
