@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -292,8 +293,7 @@ def monthly_from(
     while bounds[-1] <= last:
         year, month = int(bounds[-1][:4]), int(bounds[-1][5:7])
         bounds.append(f"{year + month // 12:04d}-{month % 12 + 1:02d}-01")
-    return _forward(predictors, examples, vectors, list(zip(bounds, bounds[1:], strict=False)),
-                    score_sources)
+    return _forward(predictors, examples, vectors, list(pairwise(bounds)), score_sources)
 
 
 def _forward(predictors: dict[str, Predictor], examples: Sequence[LabelledPaper], vectors: np.ndarray,
@@ -305,13 +305,11 @@ def _forward(predictors: dict[str, Predictor], examples: Sequence[LabelledPaper]
     predicted: dict[str, list[Label]] = {name: [] for name in predictors}
     windows = []
     for start, end in spans:
-        def within(paper: LabelledPaper, start: str = start, end: str | None = end) -> bool:
-            return paper.published is not None and paper.published >= start and (
-                end is None or paper.published < end)
-
         train_rows = [i for i, paper in enumerate(examples) if paper.published is None
                       or paper.published < start]
-        test_rows = [i for i, paper in enumerate(examples) if within(paper) and paper.source in score_sources]
+        test_rows = [i for i, paper in enumerate(examples) if paper.source in score_sources
+                     and paper.published is not None and start <= paper.published
+                     and (end is None or paper.published < end)]
         if not test_rows:
             continue
         if len({examples[i].label for i in train_rows}) < 2:
