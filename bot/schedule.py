@@ -27,11 +27,15 @@ class ScheduleStats:
     _running: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def enter(self) -> None:
+    def enter(self, limit: int | None) -> int | None:
+        """Claim the next run, or ``None`` once ``limit`` runs have been claimed."""
         with self._lock:
+            if limit is not None and self.started >= limit:
+                return None
             self.started += 1
             self._running += 1
             self.max_concurrent = max(self.max_concurrent, self._running)
+            return self.started
 
     def leave(self, ok: bool) -> None:
         with self._lock:
@@ -55,15 +59,19 @@ def run_scheduled(job: Callable[[], str], cron: str, *, stop: threading.Event | 
     stats = ScheduleStats()
 
     def guarded() -> None:
-        stats.enter()
+        # A stop request, or the last allowed run, may land while the scheduler is already firing the
+        # next run: that run must not start, or a SIGTERM could be followed by a whole new pipeline run.
+        run = None if stop.is_set() else stats.enter(max_runs)
+        if run is None:
+            return
         started = time.monotonic()
         ok = True
         try:
             summary = job()
-            log.warning("run %d ok in %.1fs: %s", stats.started, time.monotonic() - started, summary)
+            log.warning("run %d ok in %.1fs: %s", run, time.monotonic() - started, summary)
         except Exception as exc:  # one failed run must not stop the schedule
             ok = False
-            log.warning("run %d failed in %.1fs: %s", stats.started, time.monotonic() - started, exc)
+            log.warning("run %d failed in %.1fs: %s", run, time.monotonic() - started, exc)
         finally:
             stats.leave(ok)
             if max_runs is not None and stats.finished >= max_runs:

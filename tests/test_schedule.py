@@ -43,3 +43,28 @@ def test_stop_waits_for_the_current_run() -> None:
 
     stats = run_scheduled(job, "every:0.1", stop=stop, install_signals=False)
     assert finished.is_set() and stats.finished == 1
+
+
+
+class SlowToWake(threading.Event):
+    """A stop event whose waiter wakes late, as a busy main thread would: the scheduler keeps firing."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woke = super().wait(timeout)
+        time.sleep(0.3)
+        return woke
+
+
+def test_no_run_starts_after_the_last_allowed_one_or_a_stop() -> None:
+    stats = run_scheduled(lambda: "ok", "every:0.02", stop=SlowToWake(), max_runs=2,
+                          install_signals=False)
+    assert (stats.started, stats.finished) == (2, 2)
+
+    stop = SlowToWake()
+
+    def stops() -> str:
+        stop.set()  # as SIGTERM would, mid-run
+        return "ok"
+
+    stats = run_scheduled(stops, "every:0.02", stop=stop, install_signals=False)
+    assert (stats.started, stats.finished) == (1, 1)
