@@ -11,7 +11,9 @@ The model, chosen by stratified cross-validation on the training corpus (see ``c
    character n-grams carry the pieces of new method names (TeaCache, FastCache, Q-DiT, dLLM-Cache) that
    word n-grams see as unknown words;
 2. a linear SVM over the five labels (balanced classes, per-paper weights from the label source; the
-   rubric-read papers weigh more the later they were published, ``recency_factors``);
+   rubric-read papers weigh more the later they were published, ``recency_factors``), which decides
+   relevance, and a second linear SVM fitted on the relevant papers alone, which with it ranks the sections
+   (``_Learner``);
 3. a shift of the irrelevant score that sets the relevant/irrelevant threshold, chosen to maximise
    relevance F1 on out-of-fold scores of the rubric-labelled rows, then a softmax whose temperature is
    fitted on the same out-of-fold scores, so the probabilities mean something and the label is their
@@ -41,7 +43,7 @@ from classifier.features import decisive_terms, term_matrix
 from classifier.labels import LABEL_VALUES, Label
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
-CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-5"
+CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-sections-6"
 SVM_C = 1.0
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)  # character n-grams within words, padded at the word's edges
@@ -175,23 +177,58 @@ def _count_terms(texts: Sequence[str]) -> tuple[_Vocabulary, Any]:
     return vocabulary, counts[:, vocabulary.columns]
 
 
-def _fit_svm(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray,
-             weights: np.ndarray, seed: int) -> tuple[_Features, Any]:
+@dataclass
+class _Learner:
+    """The fitted features and SVMs: the five-label SVM, and the section SVM trained on relevant papers only.
+
+    The five-label SVM decides relevance: its irrelevant score against its best section score. It decides the
+    section less well, as each of its section scores was fitted against everything else, mostly irrelevant
+    papers, so it says more about "relevant, and of roughly this kind" than about which section. The section
+    SVM sees only the sections, and the section is chosen by the mean of the two SVMs' section scores.
+    """
+
+    features: _Features
+    svm: Any
+    section_svm: Any | None  # None when the relevant training papers hold fewer than two sections
+
+    def scores(self, counts: Any, vectors: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """Scores in LABEL_VALUES order (a label missing from training gets a very low score).
+
+        The irrelevant score and the best section score are the five-label SVM's, so the relevance decision
+        is its alone; the sections are ranked below the best by the mean of both SVMs' scores.
+        """
+        x = self.features.transform(counts, vectors, terms)
+        out = _label_columns(self.svm, x)
+        if self.section_svm is not None:
+            sections = [LABEL_VALUES.index(label) for label in self.section_svm.classes_]
+            blended = (out[:, sections] + _label_columns(self.section_svm, x)[:, sections]) / 2
+            best = out[:, sections].max(axis=1, keepdims=True)
+            out[:, sections] = best + blended - blended.max(axis=1, keepdims=True)
+        return out
+
+
+def _fit(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+         seed: int) -> _Learner:
     from sklearn.svm import LinearSVC
 
     features = _Features(counts, terms)
+    x = features.transform(counts, vectors, terms)
     svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
-    svm.fit(features.transform(counts, vectors, terms), labels, sample_weight=weights)
-    return features, svm
+    svm.fit(x, labels, sample_weight=weights)
+    relevant = labels != Label.IRRELEVANT.value
+    section_svm = None
+    if len(set(labels[relevant])) >= 2:
+        section_svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
+        section_svm.fit(x[relevant], labels[relevant], sample_weight=weights[relevant])
+    return _Learner(features, svm, section_svm)
 
 
-def _scores(features: _Features, svm: Any, counts: Any, vectors: np.ndarray,
-            terms: np.ndarray) -> np.ndarray:
-    """SVM scores in LABEL_VALUES order (a label missing from training gets a very low score)."""
-    raw = svm.decision_function(features.transform(counts, vectors, terms))
+def _label_columns(svm: Any, x: Any) -> np.ndarray:
+    """An SVM's scores in LABEL_VALUES order; labels it was not trained on get ``MISSING_SCORE``."""
+    raw = svm.decision_function(x)
     if raw.ndim == 1:  # two classes: sklearn returns one column, positive for classes_[1]
         raw = np.column_stack([-raw, raw])
-    out = np.full((counts.shape[0], len(LABEL_VALUES)), MISSING_SCORE, dtype=np.float64)
+    out = np.full((x.shape[0], len(LABEL_VALUES)), MISSING_SCORE, dtype=np.float64)
     for column, label in enumerate(svm.classes_):
         out[:, LABEL_VALUES.index(label)] = raw[:, column]
     return out
@@ -237,8 +274,7 @@ class Model:
 
     version: str
     vocabulary: _Vocabulary
-    features: _Features
-    svm: Any
+    learner: _Learner
     temperature: float
     irrelevant_bias: float
     listed_vectors: np.ndarray
@@ -251,7 +287,7 @@ class Model:
         """Calibrated probabilities, shape ``(n, 5)`` in ``LABEL_VALUES`` order; rows sum to 1."""
         texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
         counts = self.vocabulary.transform(texts)
-        scores = _scores(self.features, self.svm, counts, vectors, term_matrix(titles_abstracts))
+        scores = self.learner.scores(counts, vectors, term_matrix(titles_abstracts))
         scores[:, _IRRELEVANT] += self.irrelevant_bias
         return _softmax(scores, self.temperature)
 
@@ -339,9 +375,9 @@ def _calibrate(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.n
     scores = np.zeros((len(labels), len(LABEL_VALUES)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_idx, held_idx in splitter.split(np.zeros(len(labels)), labels):
-        features, svm = _fit_svm(counts[fit_idx], vectors[fit_idx], terms[fit_idx], labels[fit_idx],
-                                 weights[fit_idx], seed)
-        scores[held_idx] = _scores(features, svm, counts[held_idx], vectors[held_idx], terms[held_idx])
+        learner = _fit(counts[fit_idx], vectors[fit_idx], terms[fit_idx], labels[fit_idx], weights[fit_idx],
+                       seed)
+        scores[held_idx] = learner.scores(counts[held_idx], vectors[held_idx], terms[held_idx])
     bias = _fit_bias(scores, labels, rubric_rows)
     scores[:, _IRRELEVANT] += bias
     return bias, _fit_temperature(scores, labels, weights)
@@ -363,7 +399,7 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
         raise ClassifierError(f"the {len(texts)} training papers share no terms") from None
     terms = term_matrix([(paper.title, paper.abstract) for paper in examples])
     weights = np.array([paper.weight for paper in examples], dtype=np.float64) * recency_factors(examples)
-    features, svm = _fit_svm(counts, vectors, terms, labels, weights, seed)
+    learner = _fit(counts, vectors, terms, labels, weights, seed)
     rubric_rows = np.array([paper.source in RUBRIC_SOURCES for paper in examples])
     bias, temperature = (_calibrate(counts, vectors, terms, labels, weights, rubric_rows, seed) if calibrate
                          else (0.0, 1.0))
@@ -371,8 +407,7 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
     return Model(
         version=data_version(examples, seed),
         vocabulary=vocabulary,
-        features=features,
-        svm=svm,
+        learner=learner,
         temperature=temperature,
         irrelevant_bias=bias,
         listed_vectors=vectors[listed],

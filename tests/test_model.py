@@ -190,3 +190,36 @@ def test_irrelevant_bias_is_fitted_within_its_grid(model: Model) -> None:
     from classifier.model import BIAS_GRID
 
     assert BIAS_GRID.min() <= model.irrelevant_bias <= BIAS_GRID.max()
+
+
+def test_relevance_is_the_five_label_svms_and_sections_are_ranked_with_the_section_svm(
+        data: tuple[list[LabelledPaper], np.ndarray], model: Model) -> None:
+    from classifier.features import term_matrix
+    from classifier.model import _label_columns
+
+    papers, vectors = data
+    learner = model.learner
+    assert learner.section_svm is not None
+    assert sorted(learner.section_svm.classes_) == sorted(label.value for label in Label if label.is_section)
+    counts = model.vocabulary.transform([paper.text for paper in papers])
+    terms = term_matrix([(paper.title, paper.abstract) for paper in papers])
+    scores = learner.scores(counts, vectors, terms)
+    x = learner.features.transform(counts, vectors, terms)
+    five, section = _label_columns(learner.svm, x), _label_columns(learner.section_svm, x)
+    irrelevant = LABEL_VALUES.index(Label.IRRELEVANT.value)
+    sections = [i for i in range(len(LABEL_VALUES)) if i != irrelevant]
+    np.testing.assert_array_equal(scores[:, irrelevant], five[:, irrelevant])
+    np.testing.assert_allclose(scores[:, sections].max(axis=1), five[:, sections].max(axis=1))
+    blended = five[:, sections] + section[:, sections]
+    np.testing.assert_array_equal(scores[:, sections].argmax(axis=1), blended.argmax(axis=1))
+    assert np.any(five[:, sections].argmax(axis=1) != blended.argmax(axis=1))  # the section SVM has a say
+
+
+def test_one_section_among_the_relevant_papers_trains_without_a_section_svm(
+        data: tuple[list[LabelledPaper], np.ndarray], model: Model, clear_vectors: np.ndarray) -> None:
+    papers, vectors = data
+    rows = [i for i, paper in enumerate(papers) if paper.label in (Label.PRUNING, Label.IRRELEVANT)]
+    narrow = train([papers[i] for i in rows], vectors[rows])
+    assert narrow.learner.section_svm is None
+    predicted = {p.label for p in narrow.predict(list(CLEAR.values()), clear_vectors)}
+    assert predicted <= {Label.PRUNING, Label.IRRELEVANT} and Label.PRUNING in predicted
