@@ -45,7 +45,6 @@ def test_stop_waits_for_the_current_run() -> None:
     assert finished.is_set() and stats.finished == 1
 
 
-
 class SlowToWake(threading.Event):
     """A stop event whose waiter wakes late, as a busy main thread would: the scheduler keeps firing."""
 
