@@ -1,7 +1,8 @@
 """The ``paperbot`` command line: one click group, a verb per pipeline stage, JSON or tables out.
 
 Start-up stays light (no torch, no scikit-learn, no SQLAlchemy at import): every command imports what it
-needs inside its body. A ``BotError`` anywhere becomes one line on stderr and exit 1.
+needs inside its body. A ``BotError`` anywhere becomes one line on stderr and exit 1; so does any other
+error, named as unexpected (``-vv`` logs its traceback).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+MAX_DETAIL_CHARS = 300  # of an unforeseen error's message, on its one line
 
 
 class SecretFilter(logging.Filter):
@@ -85,17 +87,32 @@ class App:
 
 
 class BotGroup(click.Group):
-    """Turns expected failures into one clear line (never a traceback, never a secret)."""
+    """Turns failures into one clear line (never a traceback, never a secret).
+
+    An expected failure (``BotError``) says what went wrong and how to fix it. Anything else is a failure
+    nobody foresaw: it still gets one line, naming the error, and ``-vv`` logs the traceback.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        app = ctx.find_object(App)
         try:
             return super().invoke(ctx)
         except BotError as exc:
-            app = ctx.find_object(App)
-            secrets = app.secrets() if app else []
-            raise click.ClickException(mask(str(exc), secrets)) from None
+            raise click.ClickException(mask(str(exc), app.secrets() if app else [])) from None
         except KeyboardInterrupt:
             raise click.ClickException("interrupted; nothing half-written was kept") from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except UnicodeEncodeError as exc:
+            if "surrogates not allowed" not in str(exc):
+                raise click.ClickException(f"cannot encode text: {exc}") from None
+            raise click.ClickException("an argument or a file name is not valid UTF-8 text") from None
+        except Exception as exc:
+            logging.getLogger("paperbot").debug("unexpected failure", exc_info=True)
+            detail = " ".join(str(exc).split())[:MAX_DETAIL_CHARS]
+            message = f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else "")
+            raise click.ClickException(mask(message, app.secrets() if app else [])
+                                       + " (run with -vv for the traceback)") from None
 
 
 @click.group(cls=BotGroup, context_settings=CONTEXT)

@@ -244,7 +244,10 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
     from bot.awesome import parse_list
 
     if list_path is not None:
-        readme = list_path.read_text(encoding="utf-8")
+        try:
+            readme = list_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"cannot read {list_path}: {exc}") from None
     else:
         publisher = _publisher(app)
         try:

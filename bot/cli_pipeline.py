@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -114,6 +115,10 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
 
     if output_path and not input_path:
         raise BotError("--output goes with --input (file mode)")
+    if output_path:
+        from bot.files import check_output
+
+        check_output(Path(output_path), app.settings.database_url)
     embedder = pipeline.make_embedder(app.settings)
     model = pipeline.train(app.settings, app.engine, embedder)
     if input_path:

@@ -15,12 +15,23 @@ import click
 from bot.cli import App, pass_app
 from bot.cli_query import filter_options, filters_from, note, read_connection
 from bot.export import FORMATS as EXPORT_FORMATS
-from bot.files import atomic_text
+from bot.files import atomic_text, check_output
 from bot.output import emit, output_options, render_rows, resolve_format
 from classifier.labels import LABEL_VALUES
 from db.query import UNCLASSIFIED
 
 # --- stats --------------------------------------------------------------------------------------------
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: Path) -> None:
+    """A ``--plot`` target must name an image file in an existing folder."""
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise click.ClickException(f"--plot {path}: name a {', '.join(PLOT_FORMATS)} file")
+    if not path.parent.is_dir():
+        raise click.ClickException(f"--plot {path}: no such folder: {path.parent}")
+
 
 def plot_months(per_month: list[dict[str, Any]], path: str) -> None:
     """Stacked bars of papers per label per month, written to ``path`` (PNG)."""
@@ -88,10 +99,15 @@ def stats_cmd(app: App, plot: str | None, fmt: str | None, **options: Any) -> No
     from db.stats import summary as stats_summary
 
     filters = filters_from(options)
+    if plot:
+        check_plot_path(Path(plot))
     with read_connection(app) as connection:
         summary = stats_summary(connection, filters)
     if plot:
-        plot_months(summary["per_month"], plot)
+        try:
+            plot_months(summary["per_month"], plot)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {plot}: {exc.strerror or exc}") from None
         note(f"wrote {plot}")
     chosen = resolve_format(fmt)
     if chosen == "json":
@@ -143,6 +159,7 @@ def export_cmd(app: App, query: str, export_format: str, output: str | None, lim
         target = Path(output)
         if not target.parent.is_dir():
             raise click.ClickException(f"no such folder: {target.parent}")
+        check_output(target, app.settings.database_url)
         with atomic_text(target, buffering=1 << 20) as stream:
             count = export.write(rows, export_format, stream, sections=sections)
     note(f"exported {count} papers to {target}")

@@ -60,7 +60,8 @@ def run_cmd(app: App, list_path: Path | None, out_dir: Path | None, open_pr: boo
 def render_cmd(app: App, list_path: Path, write: bool) -> None:
     """Add the classified papers to a local copy of the list: print the diff, or --write it.
 
-    Uses the papers already classified in the database (no fetch, no GitHub).
+    Uses the papers already classified in the database; no GitHub. arXiv is asked only for the list's
+    linked papers not yet in the database, by id, to tell which papers are already listed.
 
     \b
     Example:

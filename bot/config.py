@@ -6,7 +6,9 @@ of its parts) explicitly. A bad value raises ``ConfigError`` naming the key and 
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -68,6 +70,7 @@ DEFAULT_SECTIONS = {
 
 USER_AGENT = "paperbot/0.1 (+{home}; awesome-list maintenance bot)"
 DEFAULT_USER_AGENT = USER_AGENT.format(home="https://github.com/paperbot")
+MAX_DAYS = 36500.0
 
 
 @dataclass(frozen=True)
@@ -157,14 +160,25 @@ class Settings:
         return data
 
 
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd|secret|token|api_?key|access_?key)=)[^&]*")
+
+
 def _mask_url(url: str) -> str:
-    """Hide a password in a database URL (``scheme://user:secret@host``)."""
+    """Hide the secrets in a database URL: the password of ``scheme://user:secret@host`` and secret-named
+    query parameters (``?password=…``)."""
+    url = _SECRET_QUERY.sub(r"\1***", url)
     scheme, sep, rest = url.partition("://")
     if not sep or "@" not in rest:
         return url
     credentials, _, host = rest.rpartition("@")
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def _has_credentials(url: str) -> bool:
+    """True when an http(s) URL carries a user or password (``https://user:token@host/…``)."""
+    authority = url.partition("://")[2].split("/", 1)[0]
+    return "@" in authority
 
 
 _SECTIONS = {"arxiv": ArxivSettings, "classifier": ClassifierSettings, "list": ListSettings,
@@ -187,6 +201,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(key, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(key, f"expected a finite number, got {value!r}")
         return float(value)
     if isinstance(default, tuple):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -230,12 +246,17 @@ def _validate(s: Settings) -> None:
     if a.overlap_days < 0 or a.first_run_days <= 0:
         raise ConfigError("arxiv.overlap_days" if a.overlap_days < 0 else "arxiv.first_run_days",
                           "must be a positive number of days")
+    for key in ("overlap_days", "first_run_days"):
+        if getattr(a, key) > MAX_DAYS:
+            raise ConfigError(f"arxiv.{key}", f"at most {MAX_DAYS} days (arXiv opened in 1991)")
     if not a.categories:
         raise ConfigError("arxiv.categories", "name at least one arXiv category")
     if not a.query.strip():
         raise ConfigError("arxiv.query", "must not be empty")
     if not a.api_url.startswith(("http://", "https://")):
         raise ConfigError("arxiv.api_url", f"expected an http(s) URL, got {a.api_url!r}")
+    if _has_credentials(a.api_url):  # the value is not echoed: it holds a secret
+        raise ConfigError("arxiv.api_url", "must not carry a user or password (arXiv's API is public)")
     c = s.classifier
     if not 0.0 <= c.review_low <= c.review_high <= 1.0:
         raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
@@ -248,18 +269,53 @@ def _validate(s: Settings) -> None:
     if unknown:
         raise ConfigError("list.sections", f"unknown label(s) {sorted(unknown)}; use "
                           + ", ".join(label.value for label in SECTION_LABELS))
+    if s.list.entry_template is not None:
+        from bot.entries import check_template
+        from bot.errors import ListError
+
+        try:
+            check_template(s.list.entry_template)
+        except ListError as exc:
+            why = str(exc).removeprefix("list.entry_template").lstrip(": ")
+            raise ConfigError("list.entry_template", why) from None
     if s.list.order not in {"newest-first", "oldest-first", "append"}:
         raise ConfigError("list.order", "expected newest-first, oldest-first or append")
     if not 0 < s.list.title_match_threshold <= 100:
         raise ConfigError("list.title_match_threshold", "expected a score between 0 and 100")
     if s.github.repository is not None and s.github.repository.count("/") != 1:
         raise ConfigError("GITHUB_REPOSITORY", f"expected OWNER/NAME, got {s.github.repository!r}")
+    _validate_github(s.github)
     if not s.database_url or "://" not in s.database_url:
         raise ConfigError("database_url", "expected a SQLAlchemy URL such as sqlite:///paperbot.db")
     if s.max_new_papers <= 0:
         raise ConfigError("max_new_papers", "must be more than zero")
     if len(s.schedule_cron.split()) != 5:  # fully checked by `paperbot schedule` (APScheduler)
         raise ConfigError("schedule_cron", f"expected five cron fields, got {s.schedule_cron!r}")
+
+
+def _validate_github(g: GitHubSettings) -> None:
+    if not g.api_url.startswith(("http://", "https://")):
+        raise ConfigError("GITHUB_API_URL", f"expected an http(s) URL, got {g.api_url!r}")
+    if _has_credentials(g.api_url):  # the value is not echoed: it holds a secret
+        raise ConfigError("GITHUB_API_URL", "must not carry a user or token; the token goes in GITHUB_TOKEN")
+    for key in ("branch", "state_branch", "pr_title"):
+        if not getattr(g, key).strip():
+            raise ConfigError(f"github.{key}", "must not be empty")
+    # paperbot force-moves and deletes its PR branch and replaces its state branch wholesale: neither may
+    # be the list's own branch, nor each other (the repository's default branch is checked at publish time).
+    if g.branch == g.state_branch:
+        raise ConfigError("github.state_branch", f"must differ from github.branch ({g.branch!r})")
+    if g.base is not None and g.base in (g.branch, g.state_branch):
+        key = "github.branch" if g.base == g.branch else "github.state_branch"
+        raise ConfigError(key, f"must differ from github.base ({g.base!r}): paperbot force-moves it")
+    for key in ("timeout_seconds", "retry_budget_seconds"):
+        if getattr(g, key) <= 0:
+            raise ConfigError(f"github.{key}", "must be more than zero")
+    for key in ("seconds_between_requests", "seconds_between_writes", "backoff_seconds"):
+        if getattr(g, key) < 0:
+            raise ConfigError(f"github.{key}", "must be zero or more")
+    if g.max_retries < 0:
+        raise ConfigError("github.max_retries", "must be zero or more")
 
 
 def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, str] | None = None,
@@ -272,13 +328,17 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
     environ = os.environ if env is None else env
     settings = Settings()
     path = Path(config_path) if config_path is not None else Path(CONFIG_FILE)
-    if config_path is not None and not path.is_file():
+    if config_path is not None and not path.exists():
         raise ConfigError("--config", f"no such file: {path}")
-    if path.is_file():
+    if path.exists() and path.is_dir():
+        raise ConfigError(str(path), "is a folder, not a settings file")
+    if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(str(path), f"cannot read it: {exc.strerror or exc}") from None
         top: dict[str, Any] = {}
         for key, value in data.items():
             if key in _SECTIONS:

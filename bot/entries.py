@@ -226,10 +226,16 @@ def check_template(template: str) -> None:
     if "\n" in template or "\r" in template:
         raise ListError("list.entry_template must be a single line")
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        parts = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                 if name is not None]
     except ValueError as error:
         raise ListError(f"list.entry_template is not a valid template: {error}") from None
-    unknown = names - PLACEHOLDERS
+    # The values are Markdown-escaped already: a conversion (``!r``) or a format spec (``:>99``) would
+    # re-quote or pad them, undoing the escaping or blowing up the line.
+    if any(spec or conversion for _, spec, conversion in parts):
+        raise ListError("list.entry_template: write placeholders plainly, as {title}, with no !conversion "
+                        "or :format")
+    unknown = {name for name, _, _ in parts} - PLACEHOLDERS
     if unknown:
         raise ListError(f"list.entry_template uses unknown placeholder(s) {sorted(unknown)}; "
                         f"known: {sorted(PLACEHOLDERS)}")

@@ -105,6 +105,15 @@ class Publisher:
         """``settings.base``, else the repository's default branch as GitHub reports it now."""
         return self.settings.base or self.api.repo.default_branch
 
+    def _own_branch(self, setting: str) -> str:
+        """``settings.branch`` or ``settings.state_branch``, refused when it is the list's base branch or the
+        repository's default branch: paperbot force-moves and deletes its own branches."""
+        branch = getattr(self.settings, setting)
+        if branch in {self.base_branch(), self.api.repo.default_branch}:
+            raise PublishError(f"[github] {setting} is {branch!r}, a branch the maintainers own; paperbot "
+                               f"force-moves and deletes its {setting.replace('_', ' ')}: set another name")
+        return str(branch)
+
     def read_file(self, path: str, ref: str | None = None) -> tuple[str, str]:
         """``(text, commit_sha)`` of ``path`` on ``ref`` (default: the base branch), read at one commit."""
         branch = ref or self.base_branch()
@@ -159,6 +168,7 @@ class Publisher:
                                "run again so the new entries are added to the current list")
         if base_blob == git_blob_sha(data):
             raise ValueError(f"{path} on {base} already has this content: call close_pr(), not publish()")
+        self._own_branch("branch")
         pr = self._find_open_pr()  # first: a PR we must not touch stops us before the branch moves
         changed = self._rebuild_branch(path, new_text, head, commit_message)
         created = False
@@ -178,7 +188,7 @@ class Publisher:
                           lambda: pr.create_issue_comment(comment))
         body = fit_body(f"{CLOSED_MARKER}\n{pr.body or ''}")  # first: a cut never drops it
         self.api.call(f"closing pull request #{pr.number}", lambda: pr.edit(state="closed", body=body))
-        ref = self.api.ref(self.settings.branch)
+        ref = self.api.ref(self._own_branch("branch"))
         if ref is not None:
             with contextlib.suppress(GithubException):  # 422: already gone
                 self.api.call(f"deleting branch {self.settings.branch}", ref.delete, passthrough=(422,))
@@ -192,6 +202,7 @@ class Publisher:
 
     def push_snapshot(self, path: str, data: bytes, message: str) -> str:
         """Replace the state branch with one parentless commit holding only ``path`` (compare-and-swap)."""
+        self._own_branch("state_branch")
         return self._state.push(path, data, message)
 
     def ensure_alarm_issue(self, title: str, body: str) -> int:

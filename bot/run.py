@@ -89,6 +89,8 @@ def make_publisher(settings: Settings, repository: str | None = None):  # type: 
 
 
 def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=None) -> Outcome:  # type: ignore[no-untyped-def]
+    if options.out_dir.exists() and not options.out_dir.is_dir():
+        raise BotError(f"out_dir {options.out_dir} is a file; it must be a folder (or not exist yet)")
     report = RunReport()
     with session_scope(engine) as session:
         report.run_id = store.start_run(session, "run")
@@ -297,5 +299,8 @@ def _write_step_summary(settings: Settings, report: RunReport) -> None:
              f"| {report.fetched} | {report.new} | {report.classified} | {report.proposed} | "
              f"{report.needs_review} | {report.skipped} |", ""]
     lines.append(f"Pull request: {report.pr_url}" if report.pr_url else f"Result: {report.message}")
-    with open(settings.step_summary, "a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    try:
+        with open(settings.step_summary, "a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as exc:  # the run's own outcome stands; only the Actions page misses its summary
+        log.warning("cannot write the step summary to %s: %s", settings.step_summary, exc.strerror or exc)

@@ -126,19 +126,27 @@ def _published(row: dict[str, Any]) -> str | None:
 
 
 def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
-    """``(line_number, parsed_or_error)`` for each non-blank line; JSON errors come back as ValueError."""
+    """``(line_number, parsed_or_error)`` for each non-blank line; a line that is not UTF-8 or not JSON
+    comes back as a ValueError."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.readlines()
+        with open(path, "rb") as handle:
+            lines = handle.read().split(b"\n")
     except OSError as exc:
         raise ClassifierError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            yield number, ValueError(f"not UTF-8 text (byte {exc.start + 1})")
+            continue
         if not line.strip():
             continue
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            yield number, ValueError("invalid JSON: nested too deeply")
 
 
 def read_rows(path: Path | str, parse: Callable[[Any], T]) -> tuple[list[T], list[RowError]]:

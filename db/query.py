@@ -31,6 +31,9 @@ STATUSES = ("listed", "proposed", "rejected", "seen")
 UNCLASSIFIED = "unclassified"
 MAX_QUERY_CHARS = 500
 RANK_WINDOW = 10_000  # rank at most this many matches (the newest): bm25 costs ~2-4 us per match
+# The schema revision these queries are written for: Alembic's head (tests/test_migrations.py checks it).
+# A database at another revision goes through ``db.session.open_database`` first.
+SCHEMA_REVISION = "0006"
 REQUIRED_TABLES = frozenset({"papers", "papers_fts", "classifications", "embeddings", "list_entries",
                              "proposals"})
 
@@ -108,12 +111,15 @@ def connect(url: str) -> sqlite3.Connection:
         connection = _open(path)
         tables = {row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        version = connection.execute("SELECT version_num FROM alembic_version").fetchone() \
+            if "alembic_version" in tables else None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is not a readable database ({exc})") from None
-    if tables >= REQUIRED_TABLES:
+    if tables >= REQUIRED_TABLES and version is not None and version[0] == SCHEMA_REVISION:
         return connection
     connection.close()
-    from db.session import open_database  # slow import; only for a database that needs migrating
+    # slow import; only for a database that is behind (migrated now) or newer than this code (refused)
+    from db.session import open_database
 
     open_database(url).dispose()
     return _open(path)

@@ -70,45 +70,61 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision (None for an empty database); ``StoreError`` when it is not a
+    database at all or cannot be opened."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise StoreError(f"cannot open {_describe(engine)}: {exc.orig}") from None
+    except DatabaseError as exc:
+        raise _unreadable(engine, exc) from None
 
 
 def _describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` (Alembic); fails clearly on a corrupt or newer database."""
+def _unreadable(engine: Engine, exc: DatabaseError) -> StoreError:
+    return StoreError(f"{_describe(engine)} is not a readable database ({exc.orig}); move it away or restore "
+                      "a snapshot with `paperbot db pull`")
+
+
+def _migrate(engine: Engine, revision: str, direction: str) -> None:
+    """Run Alembic's ``upgrade`` or ``downgrade`` to ``revision`` in one transaction; every failure (an
+    unknown revision, a corrupt or newer database) becomes one clear ``StoreError``."""
     from alembic import command
     from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
     config = _alembic_config(engine)
     try:
         current = current_revision(engine)
+        known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
+        if current is not None and current not in known:
+            raise StoreError(f"{_describe(engine)} has schema revision {current}, newer than this paperbot "
+                             "knows; upgrade paperbot")
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, direction)(config, revision)
+    except CommandError as exc:
+        raise StoreError(f"cannot migrate {_describe(engine)} to {revision!r}: {exc}") from None
+    except OperationalError as exc:
+        raise StoreError(f"cannot migrate {_describe(engine)}: {exc.orig}") from None
     except DatabaseError as exc:
-        raise StoreError(
-            f"{_describe(engine)} is not a readable database ({exc.orig}); move it away or restore a "
-            "snapshot with `paperbot db pull`") from None
-    known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
-    if current is not None and current not in known:
-        raise StoreError(
-            f"{_describe(engine)} has schema revision {current}, newer than this paperbot knows; "
-            "upgrade paperbot")
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        raise _unreadable(engine, exc) from None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (Alembic); fails clearly on a corrupt or newer database."""
+    _migrate(engine, revision, "upgrade")
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
-
-    config = _alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    """Migrate the database back to ``revision``; fails clearly on a corrupt or newer database."""
+    _migrate(engine, revision, "downgrade")
 
 
 def open_database(url: str, *, migrate: bool = True) -> Engine:
@@ -123,9 +139,7 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
     except OperationalError as exc:
         raise StoreError(f"cannot open {_describe(engine)}: {exc.orig}") from None
     except DatabaseError as exc:
-        raise StoreError(
-            f"{_describe(engine)} is not a readable database ({exc.orig}); move it away or restore a "
-            "snapshot with `paperbot db pull`") from None
+        raise _unreadable(engine, exc) from None
     return engine
 
 

@@ -96,6 +96,27 @@ def test_a_corrupt_database_is_one_line_and_kept(invoke, cli_env: Path) -> None:
     assert bad.read_bytes() == b"garbage" * 1000
 
 
+def test_a_database_written_by_a_newer_paperbot_is_refused_by_every_command(  # type: ignore[no-untyped-def]
+        invoke, cli_env: Path) -> None:
+    import sqlite3
+
+    assert invoke("db", "upgrade").exit_code == 0
+    with sqlite3.connect(cli_env / "paperbot.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    for command in (["runs"], ["search", "x"], ["show", "2401.00001"], ["export"], ["stats"],
+                    ["db", "upgrade"], ["db", "downgrade", "0005"]):
+        result = invoke(*command)
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output.count("\n") == 1 and "newer than this paperbot knows" in result.output, command
+
+
+def test_an_argument_that_is_not_utf8_is_one_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("db", "upgrade").exit_code == 0
+    result = invoke("search", "caching\udcff")  # an argument that was not UTF-8 on the command line
+    assert result.exit_code == 1
+    assert result.output == "Error: an argument or a file name is not valid UTF-8 text\n"
+
+
 def test_fetch_stores_a_thousand_papers_once(invoke, cli_env: Path, arxiv_server: ArxivServer) -> None:  # type: ignore[no-untyped-def]
     fast_config(cli_env, page_size=200)
     specs = [s for s in arxiv_server.add_synthetic(4000, start=START, end=END, seed=7)

@@ -203,6 +203,36 @@ def test_export(invoke, query_db: str, tmp_path: Path) -> None:  # type: ignore[
         "[[arXiv](https://arxiv.org/abs/2202.00512)]\n")
 
 
+def test_export_never_writes_over_the_database_and_writes_through_links(  # type: ignore[no-untyped-def]
+        invoke, query_db: str, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    database = Path(query_db.removeprefix("sqlite:///"))
+    before = database.read_bytes()
+    for target in (database, Path(f"{database}-wal")):
+        result = invoke("--db", query_db, "export", "-o", str(target))
+        assert result.exit_code == 1 and len(result.output.splitlines()) == 1, result.output
+    assert "is the paper database; writing there would destroy it" in invoke(
+        "--db", query_db, "export", "-o", str(database)).output
+    assert database.read_bytes() == before and paper_count(query_db) > 0
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n")
+    os.chmod(real, 0o644)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    assert invoke("--db", query_db, "export", "--format", "jsonl", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and real.read_text().count("\n") == paper_count(query_db)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o644
+
+
+def test_a_plot_must_be_an_image_in_an_existing_folder(invoke, query_db: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for plot, message in [(tmp_path / "out.txt", "name a .png, .svg, .pdf file"),
+                          (tmp_path / "none" / "x.png", "no such folder")]:
+        result = invoke("--db", query_db, "stats", "--plot", str(plot))
+        assert result.exit_code == 1 and result.output.count("\n") == 1 and message in result.output
+
+
 def test_every_command_has_an_example(invoke) -> None:  # type: ignore[no-untyped-def]
     for command in ("search", "show", "similar", "stats", "export"):
         result = invoke(command, "--help")

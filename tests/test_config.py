@@ -44,6 +44,19 @@ def test_file_environment_and_flags_layer_in_order(tmp_path: Path) -> None:
     ("nonsense = true\n", "nonsense"),
     ("[classifier]\nreview_low = 0.9\nreview_high = 0.1\n", "classifier.review_low"),
     ("[classifier]\nuncertain_section_below = 1.5\n", "classifier.uncertain_section_below"),
+    ("[arxiv]\nread_timeout_seconds = inf\n", "arxiv.read_timeout_seconds"),
+    ("[arxiv]\ndelay_seconds = nan\n", "arxiv.delay_seconds"),
+    ("[arxiv]\nfirst_run_days = 1e12\n", "arxiv.first_run_days"),
+    ("[github]\ntimeout_seconds = inf\n", "github.timeout_seconds"),
+    ("[github]\ntimeout_seconds = 0\n", "github.timeout_seconds"),
+    ("[github]\nmax_retries = -1\n", "github.max_retries"),
+    ("[github]\nbranch = ' '\n", "github.branch"),
+    ("[github]\nstate_branch = 'paperbot/new-papers'\n", "github.state_branch"),
+    ("[github]\nbase = 'main'\nstate_branch = 'main'\n", "github.state_branch"),
+    ("[github]\nbase = 'main'\nbranch = 'main'\n", "github.branch"),
+    ("[list]\nentry_template = '- {title!r}'\n", "list.entry_template"),
+    ("[list]\nentry_template = '- {title:>99999999999}'\n", "list.entry_template"),
+    ("[list]\nentry_template = '- {title.upper}'\n", "list.entry_template"),
 ])
 def test_a_bad_value_names_its_key(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "paperbot.toml"
@@ -61,6 +74,28 @@ def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
         load_settings(path, env={})
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_a_folder_named_as_the_settings_file_is_an_error(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "paperbot.toml").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_settings(env={})
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_API_URL", "PAPERBOT_ARXIV_API_URL"])
+def test_credentials_in_an_api_url_are_refused_without_echoing_them(variable: str) -> None:
+    for url in ("https://x-access-token:ghp_URLTOKEN999@ghe.example/api/v3", "https://ghp_URLTOKEN999@ghe.example/"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(env={variable: url})
+        assert "ghp_URLTOKEN999" not in str(caught.value)
+        assert "must not carry a user" in str(caught.value)
+
+
+def test_a_password_in_a_database_url_query_is_masked() -> None:
+    settings = load_settings(env={"PAPERBOT_DB_URL": "postgresql://db/papers?user=bot&password=hunter2&sslmode=require"})
+    assert settings.masked()["database_url"] == "postgresql://db/papers?user=bot&password=***&sslmode=require"
 
 
 def test_secrets_are_masked() -> None:

@@ -71,6 +71,18 @@ def test_bad_rows_are_reported_by_line_and_skipped(tmp_path: Path, model: Model)
     assert [row["arxiv_id"] for row in written] == ["2401.00001", "2401.00007"]
 
 
+def test_rows_that_are_not_utf8_or_nest_too_deeply_are_bad_rows(tmp_path: Path, model: Model) -> None:
+    source = tmp_path / "papers.jsonl"
+    first = json.dumps({"arxiv_id": "2401.00001", "title": "Token merging"}).encode()
+    last = json.dumps({"arxiv_id": "2401.00004", "title": "Feature caching"}).encode()
+    source.write_bytes(b"\xef\xbb\xbf" + first + b'\n{"title": "Caf\xe9"}\n' + b"[" * 100_000 + b"\n"
+                       + last + b"\n")
+    result = classify_file(source, tmp_path / "out.jsonl", model, EMBEDDER, ClassifierSettings())
+    assert result.n_written == 2  # the first line's byte-order mark is not an error
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "not UTF-8 text (byte 15)"), (3, "invalid JSON: nested too deeply")]
+
+
 def test_missing_input_is_a_classifier_error(tmp_path: Path, model: Model) -> None:
     with pytest.raises(ClassifierError, match="cannot read"):
         classify_file(tmp_path / "absent.jsonl", tmp_path / "out.jsonl", model, EMBEDDER,

@@ -79,3 +79,24 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match="newer than this paperbot knows"):
         open_database(url)
+
+
+def test_the_query_layers_revision_is_alembics_head() -> None:
+    from db.query import SCHEMA_REVISION
+
+    assert head_revision() == SCHEMA_REVISION
+
+
+def test_upgrade_and_downgrade_fail_in_one_clear_error(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'papers.db'}")
+    for migrate in (lambda: upgrade(engine, "bogus"), lambda: downgrade(engine, "bogus")):
+        with pytest.raises(StoreError, match="cannot migrate .* to 'bogus': Can't locate revision"):
+            migrate()
+    assert current_revision(engine) == head_revision()
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not a database" * 100)
+    corrupt = make_engine(f"sqlite:///{path}")
+    for migrate in (lambda: upgrade(corrupt), lambda: downgrade(corrupt, "0003")):
+        with pytest.raises(StoreError, match="not a readable database"):
+            migrate()
+    assert path.read_bytes() == b"this is not a database" * 100

@@ -428,6 +428,21 @@ def test_snapshot_round_trip(github_server: FakeGitHub, make_publisher: MakePubl
     assert github_server.writes() == []
 
 
+def test_the_lists_own_branch_is_never_moved_as_the_bot_branch_or_the_state_branch(
+        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
+    main, readme = github_server.head("main"), github_server.file("README.md", "main")
+    with pytest.raises(PublishError, match="state_branch is 'main', a branch the maintainers own"):
+        make_publisher(state_branch="main").push_snapshot("paperbot.db", b"state", "state: run 1")
+    text, base_sha = make_publisher().read_file("README.md")
+    with pytest.raises(PublishError, match="branch is 'main', a branch the maintainers own"):
+        make_publisher(branch="main").publish("README.md", add_entry(text), "t", "b", base_sha=base_sha)
+    github_server.push({"README.md": readme}, branch="release")  # a configured base that is not the default
+    with pytest.raises(PublishError, match="branch is 'release'"):
+        make_publisher(base="release", branch="release").publish("README.md", add_entry(text), "t", "b")
+    assert github_server.head("main") == main and github_server.file("README.md", "main") == readme
+    assert github_server.writes() == []
+
+
 def test_snapshot_compare_and_swap(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
     slow, fast = make_publisher(), make_publisher()
     assert slow.pull_snapshot("paperbot.db") is None and fast.pull_snapshot("paperbot.db") is None
