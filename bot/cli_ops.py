@@ -30,14 +30,17 @@ def db_check(app: App) -> None:
     Example:
         paperbot db check
     """
-    from db.session import current_revision, head_revision, make_engine
+    from db.session import current_revision, head_revision, known_revisions, make_engine
     from db.snapshot import check, sqlite_path
 
     path = sqlite_path(app.settings.database_url)
     problems = check(path)
     if not problems:
         revision = current_revision(make_engine(app.settings.database_url))
-        if revision != head_revision():
+        if revision is not None and revision not in known_revisions():
+            problems.append(f"schema at revision {revision}, newer than this paperbot knows: "
+                            "upgrade paperbot")
+        elif revision != head_revision():
             problems.append(f"schema at revision {revision}, head is {head_revision()}: run "
                             "`paperbot db upgrade`")
     if problems:

@@ -180,6 +180,7 @@ class Publisher:
 
     def close_pr(self, comment: str = "") -> int | None:
         """Close the bot's open PR (nothing left to add) with a short comment and delete its branch."""
+        self._own_branch("branch")
         pr = self._find_open_pr()
         if pr is None:
             return None
@@ -188,7 +189,7 @@ class Publisher:
                           lambda: pr.create_issue_comment(comment))
         body = fit_body(f"{CLOSED_MARKER}\n{pr.body or ''}")  # first: a cut never drops it
         self.api.call(f"closing pull request #{pr.number}", lambda: pr.edit(state="closed", body=body))
-        ref = self.api.ref(self._own_branch("branch"))
+        ref = self.api.ref(self.settings.branch)
         if ref is not None:
             with contextlib.suppress(GithubException):  # 422: already gone
                 self.api.call(f"deleting branch {self.settings.branch}", ref.delete, passthrough=(422,))

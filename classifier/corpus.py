@@ -8,6 +8,7 @@ title, unknown label) is reported with its 1-based line number and skipped, neve
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -99,7 +100,7 @@ def parse_row(row: Any) -> LabelledPaper:
     secondary = row.get("secondary")
     source = _optional_str(row, "label_source") or "annotated"
     weight = row.get("weight", SOURCE_WEIGHTS.get(source, DEFAULT_WEIGHT))
-    if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or not 0 < weight < math.inf:
         raise ValueError(f"weight must be a positive number, not {weight!r}")
     return LabelledPaper(
         arxiv_id=_optional_str(row, "arxiv_id"),

@@ -69,6 +69,13 @@ def head_revision() -> str:
     return str(script.get_current_head())
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this code has a migration for."""
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory(str(resources.files("migrations"))).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The database's Alembic revision (None for an empty database); ``StoreError`` when it is not a
     database at all or cannot be opened."""
@@ -96,14 +103,12 @@ def _migrate(engine: Engine, revision: str, direction: str) -> None:
     """Run Alembic's ``upgrade`` or ``downgrade`` to ``revision`` in one transaction; every failure (an
     unknown revision, a corrupt or newer database) becomes one clear ``StoreError``."""
     from alembic import command
-    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     config = _alembic_config(engine)
     try:
         current = current_revision(engine)
-        known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
-        if current is not None and current not in known:
+        if current is not None and current not in known_revisions():
             raise StoreError(f"{_describe(engine)} has schema revision {current}, newer than this paperbot "
                              "knows; upgrade paperbot")
         with engine.begin() as connection:

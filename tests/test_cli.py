@@ -104,7 +104,7 @@ def test_a_database_written_by_a_newer_paperbot_is_refused_by_every_command(  # 
     with sqlite3.connect(cli_env / "paperbot.db") as connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999'")
     for command in (["runs"], ["search", "x"], ["show", "2401.00001"], ["export"], ["stats"],
-                    ["db", "upgrade"], ["db", "downgrade", "0005"]):
+                    ["db", "upgrade"], ["db", "downgrade", "0005"], ["db", "check"]):
         result = invoke(*command)
         assert result.exit_code == 1, (command, result.output)
         assert result.output.count("\n") == 1 and "newer than this paperbot knows" in result.output, command

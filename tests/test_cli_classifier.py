@@ -51,9 +51,11 @@ def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # ty
     with data.open("a") as handle:
         handle.write("{not json\n")
         handle.write(json.dumps({"title": "", "abstract": "x", "label": "pruning"}) + "\n")
+        handle.write('{"title": "Sparse DiT", "label": "pruning", "weight": NaN}\n')
     result = invoke("evaluate", "--data", str(data))
     assert result.exit_code == 0
     assert "labelled.jsonl: line 11: " in result.output and "labelled.jsonl: line 12: " in result.output
+    assert "labelled.jsonl: line 13: weight must be a positive number, not nan" in result.output
 
 
 def test_classify_file_mode_round_trip_with_bad_rows(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]

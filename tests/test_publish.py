@@ -436,6 +436,8 @@ def test_the_lists_own_branch_is_never_moved_as_the_bot_branch_or_the_state_bran
     text, base_sha = make_publisher().read_file("README.md")
     with pytest.raises(PublishError, match="branch is 'main', a branch the maintainers own"):
         make_publisher(branch="main").publish("README.md", add_entry(text), "t", "b", base_sha=base_sha)
+    with pytest.raises(PublishError, match="branch is 'main', a branch the maintainers own"):
+        make_publisher(branch="main").close_pr("nothing left to add")
     github_server.push({"README.md": readme}, branch="release")  # a configured base that is not the default
     with pytest.raises(PublishError, match="branch is 'release'"):
         make_publisher(base="release", branch="release").publish("README.md", add_entry(text), "t", "b")
