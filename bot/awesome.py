@@ -49,7 +49,9 @@ def build_index(awesome_list: AwesomeList | None, *, extra_ids: Iterable[str] = 
     """Every id and title on the list, plus ids/titles from elsewhere (the open PR), for repeated look-ups."""
     index = TitleIndex(threshold)
     for entry in awesome_list.entries if awesome_list else ():
-        index.add(entry.title, entry.arxiv_ids, entry.line)
+        index.add(entry.title, entry.arxiv_ids, entry.line, entry.dois)
+        if entry.wrapped_title:
+            index.add(entry.wrapped_title, entry.arxiv_ids, entry.line)
     for arxiv_id in extra_ids:
         index.add(None, [arxiv_id])
     for title in extra_titles:
@@ -61,7 +63,7 @@ def is_listed(paper: Paper, awesome_list: AwesomeList | None, *, extra_ids: Iter
               extra_titles: Iterable[str] = (), threshold: float = 92.0) -> Match | None:
     """The entry that already lists this paper (same base arXiv id, or the same title), else None."""
     index = build_index(awesome_list, extra_ids=extra_ids, extra_titles=extra_titles, threshold=threshold)
-    return index.find(paper.arxiv_id, paper.title)
+    return index.find(paper.arxiv_id, paper.title, paper.doi)
 
 
 # --- adding entries ---------------------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def insert_entries(readme: str, additions: Sequence[Addition], settings: ListSet
         except ValueError:
             skipped.append((addition, "invalid arXiv id"))
             continue
-        match = index.find(addition.paper.arxiv_id, addition.paper.title)
+        match = index.find(addition.paper.arxiv_id, addition.paper.title, addition.paper.doi)
         if match is not None or not clean_text(addition.paper.title):
             why = f"already listed ({match.by}: {clean_text(match.title)[:80]})" if match else "empty title"
             log.info("skipping %s: %s", addition.paper.arxiv_id, why)

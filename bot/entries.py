@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from bot.errors import ListError
 from bot.markdown import NAME_MAX_CHARS, sanitize
 from bot.models import Paper, abs_url, parse_arxiv_id
+from bot.titles import plain_math
 
 # Placeholders an ``entry_template`` may use (values are Markdown-safe):
 #   {venue}         venue tag: "CVPR", "NeurIPS Workshop", or the list's preprint spelling ("arxiv")
@@ -208,7 +209,7 @@ def entry_fields(paper: Paper, code_url: str | None, preprint_tag: str = "arxiv"
         venue=venue.tag if venue else preprint_tag,
         venue_year=f"{venue.tag} {year}".strip() if venue and year else venue.tag if venue
         else month_year(published),
-        title=sanitize(paper.title),
+        title=sanitize(plain_math(paper.title)),  # $\alpha$-Quant is written α-Quant, as lists do
         url=abs_url(base),
         arxiv_id=base,
         code_url=code,

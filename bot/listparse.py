@@ -19,11 +19,15 @@ from bot.models import parse_arxiv_id
 
 _HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_BULLET_RE = re.compile(r"^(?P<prefix>(?P<indent> {0,3})[-*+][ \t]+)(?P<body>\S.*)$")
+# A list item: a bullet or a number ("1." / "1)"), at any indentation (nested items are their own blocks).
+_BULLET_RE = re.compile(r"^(?P<prefix>(?P<indent>[ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+)(?P<body>\S.*)$")
 _DELIMITER_RE = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _VENUE_TAG_RE = re.compile(r"^\[(?P<venue>[^\[\]]+)\](?!\()[ \t]*")
 LINK_RE = re.compile(r"\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<url>[^()\s]+)\)")
-_ARXIV_RE = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)/|arXiv:\s?)((?:[a-z-]+(?:\.[A-Z]{2})?/\d{7})"
+# An arXiv id in a link or in text: arxiv.org/abs|pdf|html/, the arXiv DOI (10.48550/arXiv.ID), mirrors that
+# keep the id in the path (huggingface.co/papers/, alphaxiv.org/abs/), or "arXiv:ID" / "arXiv ID".
+_ARXIV_RE = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)/|10\.48550/arxiv\.|huggingface\.co/papers/|"
+                       r"alphaxiv\.org/(?:abs/)?|arXiv:?\s?)((?:[a-z-]+(?:\.[A-Z]{2})?/\d{7})"
                        r"|\d{4}\.\d{4,6})", re.IGNORECASE)
 
 
@@ -39,6 +43,10 @@ class Entry:
     arxiv_ids: tuple[str, ...]
     code_urls: tuple[str, ...]
     prefix: str = ""
+    # The title with the item's second line added, when that line may be the title's end (no link in
+    # either): matched too, so a wrapped title is never proposed again. Unlike ``title`` it may be wrong.
+    wrapped_title: str | None = None
+    dois: tuple[str, ...] = ()  # DOIs the entry links (doi.org/…), lower-cased
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,9 @@ class AwesomeList:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        return tuple(entry for block in self.blocks for entry in block.entries)
+        """Every entry, nested ones included, in line order."""
+        found = (entry for block in self.blocks for entry in block.entries)
+        return tuple(sorted(found, key=lambda entry: entry.line))
 
     def section(self, heading: str) -> Section:
         """The one section with this heading text; ``ListError`` if it is missing or repeated."""
@@ -165,19 +175,41 @@ def _blocks(lines: Sequence[str], skip: set[int]) -> Iterable[Block]:
             rows = tuple(_row_entry(j, lines[j], columns) for j in range(i + 2, end))
             yield Block("table", i, end, rows, columns)
             i = end
-        elif match := _BULLET_RE.match(lines[i]):
-            indent, end, items = match.group("indent"), i, []
-            while end < len(lines) and end not in skip:
-                item = _BULLET_RE.match(lines[end])
-                if item and item.group("indent") == indent:
-                    items.append(_bullet_entry(end, item))
-                elif not _continues(lines, end, indent):
-                    break
-                end += 1
-            yield Block("bullet", i, end, tuple(items))
-            i = end
+        elif _BULLET_RE.match(lines[i]):
+            blocks, i = _bullet_blocks(lines, i, skip)
+            yield from blocks
         else:
             i += 1
+
+
+def _bullet_blocks(lines: Sequence[str], start: int, skip: set[int]) -> tuple[list[Block], int]:
+    """The bullet list starting at ``start``, then the lists nested in it (each a block of its own), and
+    the line after it. An item's indented continuation lines count as part of it: a link or the end of
+    a title wrapped onto the next line."""
+    match = _BULLET_RE.match(lines[start])
+    assert match is not None
+    indent, end = match.group("indent"), start
+    items: list[tuple[int, str, list[str]]] = []  # line, prefix, the item's text lines
+    nested: list[Block] = []
+    open_item = False  # the last item can still take continuation lines
+    while end < len(lines) and end not in skip:
+        item = _BULLET_RE.match(lines[end])
+        if item and item.group("indent") == indent:
+            items.append((end, item.group("prefix"), [item.group("body")]))
+            open_item = True
+            end += 1
+        elif item and len(item.group("indent")) > len(indent) and item.group("indent").startswith(indent):
+            blocks, end = _bullet_blocks(lines, end, skip)
+            nested.extend(blocks)
+            open_item = False
+        elif _continues(lines, end, indent):
+            if open_item and lines[end].strip():
+                items[-1][2].append(lines[end].strip())
+            end += 1
+        else:
+            break
+    entries = tuple(_bullet_entry(line_no, prefix, text) for line_no, prefix, text in items)
+    return [Block("bullet", start, end, entries), *nested], end
 
 
 def _continues(lines: Sequence[str], i: int, indent: str) -> bool:
@@ -186,6 +218,14 @@ def _continues(lines: Sequence[str], i: int, indent: str) -> bool:
         return lines[i].startswith(indent + "  ")
     after = _BULLET_RE.match(lines[i + 1]) if i + 1 < len(lines) else None
     return after is not None and after.group("indent") == indent
+
+
+_DOI_RE = re.compile(r"doi\.org/(10\.\d{4,9}/[^\s()\]]+)", re.IGNORECASE)
+
+
+def dois_in(text: str) -> tuple[str, ...]:
+    """The DOIs linked in ``text`` (``https://doi.org/10.1109/…``), lower-cased, as DOIs compare."""
+    return tuple(dict.fromkeys(match.group(1).rstrip(".,;").lower() for match in _DOI_RE.finditer(text)))
 
 
 def _links(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -199,10 +239,14 @@ def _links(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(codes))
 
 
-def _bullet_entry(line_no: int, match: re.Match[str]) -> Entry:
-    body = match.group("body")
+def _bullet_entry(line_no: int, prefix: str, text: Sequence[str]) -> Entry:
+    """An item from its first line and its continuation lines. The title may run onto the next line when
+    the item's first link is there; other continuation lines (a description) only lend their links."""
+    body = text[0]
     venue_match = _VENUE_TAG_RE.match(body)
     rest = body[venue_match.end():] if venue_match else body
+    if LINK_RE.search(rest) is None and len(text) > 1 and LINK_RE.search(text[1]) is not None:
+        rest = f"{rest} {text[1]}"
     first_link = LINK_RE.search(rest)
     linked = first_link is not None and first_link.start() == 0
     if first_link is not None and linked:
@@ -210,9 +254,11 @@ def _bullet_entry(line_no: int, match: re.Match[str]) -> Entry:
     else:
         title = rest[: first_link.start()] if first_link else rest
         title = title.rstrip().rstrip("[(").rstrip(" -\u2013\u2014|,:")
-    ids, codes = _links(rest)
+    whole = " ".join((rest, *text[1:]))
+    ids, codes = _links(whole)
+    wrapped = f"{title.strip()} {text[1]}" if first_link is None and len(text) > 1 else None
     return Entry(line_no, "bullet", venue_match.group("venue") if venue_match else None, title.strip(),
-                 linked, ids, codes, match.group("prefix"))
+                 linked, ids, codes, prefix, wrapped, dois_in(whole))
 
 
 def _row_entry(line_no: int, line: str, columns: tuple[str, ...]) -> Entry:
@@ -224,4 +270,4 @@ def _row_entry(line_no: int, line: str, columns: tuple[str, ...]) -> Entry:
     venue = venue_cells[0].replace("**", "").strip() if venue_cells else None
     ids, codes = _links(line)
     return Entry(line_no, "row", venue or None, link.group("text") if link else title_cell, link is not None,
-                 ids, codes)
+                 ids, codes, dois=dois_in(line))

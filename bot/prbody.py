@@ -36,15 +36,23 @@ TABLE_HEAD = "| Paper | Authors | Date | Confidence | Why |\n| --- | --- | --- |
 MORE_ROWS = "\n\u2026 and {n} more in this section; the README diff has every paper.\n"
 MORE_REVIEW = "\n\u2026 and {n} more borderline papers not shown.\n"
 
+DECLINED = "declined-"  # marker groups of papers the maintainers removed from the open PR
 _MARKER_RE = re.compile(r"<!--\s*" + re.escape(MARKER_NAME) + r"\b(?P<body>.*?)-->", re.DOTALL)
 
 
-def render_marker(additions: Sequence[Addition]) -> str:
-    """``<!-- paperbot:proposed v1 pruning=2501.01234,2501.05678 other=... -->``: ids and labels only."""
+def render_marker(additions: Sequence[Addition], declined: Mapping[str, Label] | None = None) -> str:
+    """``<!-- paperbot:proposed v1 pruning=2501.01234,2501.05678 other=... declined-pruning=... -->``: ids
+    and labels only. ``declined`` are the papers the maintainers removed from this pull request while it
+    was open: kept here so that the decision outlives the database (it is GitHub's copy of it)."""
+    return _marker({a.paper.arxiv_id: Label(a.label) for a in additions}, declined or {})
+
+
+def _marker(proposed: Mapping[str, Label], declined: Mapping[str, Label]) -> str:
     groups: dict[str, list[str]] = {}
-    for addition in additions:
-        base, _ = parse_arxiv_id(addition.paper.arxiv_id)  # raises on anything that is not an id
-        groups.setdefault(Label(addition.label).value, []).append(base)
+    for prefix, papers in (("", proposed), (DECLINED, declined)):
+        for arxiv_id, label in papers.items():
+            base, _ = parse_arxiv_id(arxiv_id)  # raises on anything that is not an id
+            groups.setdefault(prefix + Label(label).value, []).append(base)
     parts = [f"{label}={','.join(sorted(set(ids)))}" for label, ids in sorted(groups.items())]
     return f"<!-- {MARKER_NAME} v1 {' '.join(parts)} -->".replace("  ", " ")
 
@@ -54,25 +62,45 @@ def parse_pr_body_marker(body: str | None) -> dict[str, Label]:
 
     Anything in the marker that is not ``label=id,id`` with a known label and a valid id is ignored.
     """
+    return _marker_groups(body, "")
+
+
+def parse_declined(body: str | None) -> dict[str, Label]:
+    """The papers the marker says the maintainers removed from the PR while it was open, with the label
+    each was proposed under."""
+    return _marker_groups(body, DECLINED)
+
+
+def with_declined(body: str, declined: Mapping[str, Label]) -> str:
+    """``body`` with its marker rewritten to also name ``declined`` (for a PR closed with nothing left)."""
+    marker = _marker(parse_pr_body_marker(body), {**parse_declined(body), **declined})
+    return _MARKER_RE.sub(lambda _: marker, body, count=1) if _MARKER_RE.search(body) else f"{marker}\n{body}"
+
+
+def _marker_groups(body: str | None, prefix: str) -> dict[str, Label]:
     match = _MARKER_RE.search(body or "")
     if match is None:
         return {}
-    proposed: dict[str, Label] = {}
+    found: dict[str, Label] = {}
     for group in match.group("body").split():
-        label_text, sep, ids = group.partition("=")
-        if not sep or label_text not in Label._value2member_map_:
+        name, sep, ids = group.partition("=")
+        if not sep or not name.startswith(prefix):
+            continue
+        label_text = name[len(prefix):]
+        if label_text not in Label._value2member_map_:
             continue
         for text in ids.split(","):
             try:
-                proposed[parse_arxiv_id(text)[0]] = Label(label_text)
+                found[parse_arxiv_id(text)[0]] = Label(label_text)
             except ValueError:
                 continue
-    return proposed
+    return found
 
 
 def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addition],
                    needs_review: Sequence[Addition] = (), counts: Mapping[str, int] | None = None, *,
                    sections: Mapping[str, str] | None = None,
+                   declined: Mapping[str, Label] | None = None,
                    limit_chars: int = GITHUB_BODY_LIMIT_CHARS) -> str:
     """The PR body: marker, counts, a table per section, needs-review list, feedback help.
 
@@ -83,7 +111,7 @@ def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addi
     flat = [a for group in additions.values() for a in group] if isinstance(additions, Mapping) \
         else list(additions)
     names = dict(sections or {})
-    marker = render_marker(flat)
+    marker = render_marker(flat, declined)
     by_label: dict[str, list[Addition]] = {}
     for addition in sorted(flat, key=_order):
         by_label.setdefault(Label(addition.label).value, []).append(addition)

@@ -178,8 +178,9 @@ class Publisher:
         changed = self._add_labels(pr, labels) or changed
         return PullResult(pr.number, pr.html_url, created, changed)
 
-    def close_pr(self, comment: str = "") -> int | None:
-        """Close the bot's open PR (nothing left to add) with a short comment and delete its branch."""
+    def close_pr(self, comment: str = "", body: str | None = None) -> int | None:
+        """Close the bot's open PR (nothing left to add) with a short comment and delete its branch;
+        ``body`` replaces the PR's body first (it is marked as closed by the bot either way)."""
         self._own_branch("branch")
         pr = self._find_open_pr()
         if pr is None:
@@ -187,7 +188,7 @@ class Publisher:
         if comment:
             self.api.call(f"commenting on pull request #{pr.number}",
                           lambda: pr.create_issue_comment(comment))
-        body = fit_body(f"{CLOSED_MARKER}\n{pr.body or ''}")  # first: a cut never drops it
+        body = fit_body(f"{CLOSED_MARKER}\n{pr.body or '' if body is None else body}")  # first: never cut
         self.api.call(f"closing pull request #{pr.number}", lambda: pr.edit(state="closed", body=body))
         ref = self.api.ref(self.settings.branch)
         if ref is not None:

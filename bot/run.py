@@ -21,13 +21,21 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot import listing, pipeline
-from bot.awesome import insert_entries, parse_list, render_diff
+from bot.awesome import AwesomeList, build_index, insert_entries, parse_list, render_diff
 from bot.config import Settings
 from bot.entries import code_url_for
 from bot.errors import BotError, PublishError
-from bot.feedback import MOVED, REJECTED, Decision, decide_closed, decide_open, listed_labels
+from bot.feedback import (
+    MOVED,
+    REJECTED,
+    Decision,
+    decide_closed,
+    decide_open,
+    entry_labels,
+    listed_labels,
+)
 from bot.models import Addition, Paper, Prediction, RunReport
-from bot.prbody import parse_pr_body_marker, render_pr_body
+from bot.prbody import parse_declined, parse_pr_body_marker, render_pr_body, with_declined
 from classifier.labels import Label
 from db import decisions, store
 from db.session import session_scope
@@ -154,7 +162,9 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     # Only what the PR holds: run-by-run counts (fetched, classified) live in the report, so a run with
     # nothing new leaves the body byte-identical and makes no write.
     counts = {"proposed": len(added), "needs review": len(review)}
-    body = render_pr_body(added, review, counts, sections=settings.list.sections) if added else ""
+    declined = _declined(engine, open_pr)
+    body = render_pr_body(added, review, counts, sections=settings.list.sections,
+                          declined=declined) if added else ""
     diff = render_diff(readme, insertion.readme, path)
     _write_outputs(options.out_dir, insertion.readme, body, diff)
     changed = bool(added)
@@ -170,7 +180,8 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
                 with session_scope(engine) as session:
                     decisions.record_open(session, result.number, proposed)
             else:
-                closed = publisher.close_pr(CLOSE_COMMENT) if open_pr else None
+                closed = publisher.close_pr(CLOSE_COMMENT, body=with_declined(open_pr.body, declined)
+                                            if declined else None) if open_pr else None
                 with session_scope(engine) as session:
                     decisions.record_open(session, None, {})
                 if closed:
@@ -193,23 +204,53 @@ def _ensure_papers(settings: Settings, engine: Engine, ids: list[str]) -> set[st
         return set(store.get_papers(session, ids))
 
 
+def _declined(engine: Engine, open_pr) -> dict[str, Label]:  # type: ignore[no-untyped-def]
+    """The papers the maintainers removed from the open PR, as proposed: its body's marker keeps them."""
+    if open_pr is None:
+        return {}
+    with session_scope(engine) as session:
+        return {p.arxiv_id: p.label for p in decisions.proposals(session, decisions.REJECTED)
+                if p.pr_number == open_pr.number}
+
+
+def _head_labels(settings: Settings, engine: Engine, head: AwesomeList,
+                 proposed: dict[str, Label]) -> dict[str, Label]:
+    """Where each proposed paper sits on the open PR's branch: by its link, else by its title (a maintainer
+    may have dropped the link to match the list's own format; that is not removing the paper)."""
+    found = listed_labels(head, settings.list)
+    missing = [arxiv_id for arxiv_id in proposed if arxiv_id not in found]
+    if missing:
+        lines = entry_labels(head, settings.list)
+        index = build_index(head, threshold=settings.list.title_match_threshold)
+        with session_scope(engine) as session:
+            papers = store.get_papers(session, missing)
+        for arxiv_id, paper in papers.items():
+            match = index.find(None, paper.title)
+            if match is not None and match.line in lines:
+                found[arxiv_id] = lines[match.line]
+    return found
+
+
 def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history, open_pr) -> list[Decision]:  # type: ignore[no-untyped-def]
     """Settle the bot's past proposals against the list; pick up edits to the open PR."""
     learned: list[Decision] = []
     pending: list[Decision] = []
     for pr in sorted(history, key=lambda p: p.number):
         proposed = parse_pr_body_marker(pr.body)
-        if not proposed:
-            continue
         found = decide_closed(pr.number, pr.merged, proposed, listed)
         if pr.closed_by_bot and not pr.merged:  # the bot closed it: nothing was declined
             found = [d for d in found if d.state != REJECTED]
+        # ... but what the maintainers removed while it was open was, whoever closed it
+        found += decide_closed(pr.number, pr.merged, parse_declined(pr.body), listed)
         pending.extend(found)
     open_proposed = parse_pr_body_marker(open_pr.body) if open_pr else {}
-    if open_pr is not None and open_pr.readme is not None:
-        head = parse_list(open_pr.readme)
-        pending.extend(decide_open(open_pr.number, open_proposed, listed_labels(head, settings.list)))
+    open_declined = parse_declined(open_pr.body) if open_pr else {}
+    if open_pr is not None:
+        pending.extend(decide_closed(open_pr.number, False, open_declined, listed))
     present = _ensure_papers(settings, engine, sorted({d.arxiv_id for d in pending} | set(open_proposed)))
+    if open_pr is not None and open_pr.readme is not None:
+        head = _head_labels(settings, engine, parse_list(open_pr.readme), open_proposed)
+        pending.extend(decide_open(open_pr.number, open_proposed, head))
     with session_scope(engine) as session:
         if open_pr is not None:  # rebuilds "already proposed" when the database was lost
             known_open = {p.arxiv_id for p in decisions.proposals(session, decisions.OPEN)}

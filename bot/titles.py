@@ -25,18 +25,52 @@ DEFAULT_THRESHOLD = 92.0
 WORD_THRESHOLD = 80.0  # two differing words are one word spelt two ways ("quantisation") at this ratio
 
 _MD_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+          "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
+
+
+def _greek(name: str, case: str) -> str:
+    return unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
+
+
+# LaTeX that arXiv titles use where lists write Unicode: Greek letters and function names.
+_LATEX_SYMBOLS = {
+    **{name: _greek(name, "SMALL") for name in _GREEK},
+    **{name.capitalize(): _greek(name, "CAPITAL") for name in _GREEK},
+    "varepsilon": "ε", "vartheta": "θ", "varphi": "φ", "varrho": "ρ", "varsigma": "ς", "ell": "ℓ",
+    **{name: f" {name} " for name in ("log", "ln", "exp", "sin", "cos", "max", "min", "lim")},
+}
+# Greek letters compare as their names: "Delta-DiT", "Δ-DiT" and "$\\Delta$-DiT" are one title.
+_GREEK_NAMES = {_LATEX_SYMBOLS[name]: name for name in _GREEK}  # lower case: applied after casefold
+_MATH_RE = re.compile(r"\$([^$]{1,60})\$")
+_LATEX_NAME_RE = re.compile(r"\\([A-Za-z]+)")
 _LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+\*?")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 
 
+def plain_math(text: str) -> str:
+    """``$\\alpha$-Quant`` -> ``α-Quant``, ``$O(n\\log n)$`` -> ``O(n log n)``: inline math made only of Greek
+    letters, function names and plain characters becomes plain text; any other math is left as it is."""
+    def plain(match: re.Match[str]) -> str:
+        if not _LATEX_NAME_RE.search(match.group(1)):  # "$5 and $6": money, not math
+            return match.group(0)
+        inner = _LATEX_NAME_RE.sub(lambda m: _LATEX_SYMBOLS.get(m.group(1), m.group(0)), match.group(1))
+        if "\\" in inner or any(ch in inner for ch in "^_{}"):
+            return match.group(0)
+        return " ".join(inner.split()) if inner.strip() else match.group(0)
+
+    return _MATH_RE.sub(plain, text)
+
+
 def normalize_title(text: str | None) -> str:
-    """Lower-case words separated by single spaces: no punctuation, accents, Markdown, HTML or LaTeX."""
-    text = clean_text(html.unescape(text or ""))
+    """Lower-case words separated by single spaces: no punctuation, accents, Markdown, HTML or LaTeX
+    (Greek letters count as themselves, ``&`` as "and")."""
+    text = plain_math(clean_text(html.unescape(text or ""))).replace("&", " and ")
     text = _MD_ESCAPE_RE.sub(r"\1", text)  # \[ \| \' ... (Markdown escapes; LaTeX accents like \'e too)
     text = _LATEX_COMMAND_RE.sub(" ", text)  # \emph{x} -> " {x}", $\alpha$ -> "$ $"
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NON_WORD_RE.sub(" ", text.casefold()).strip()
+    text = unicodedata.normalize("NFKD", text).casefold()
+    text = "".join(_GREEK_NAMES.get(ch, ch) for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD_RE.sub(" ", text).strip()
 
 
 def _stems(normalized: str) -> tuple[str, ...]:
@@ -69,7 +103,7 @@ def _match_normalized(a: str, b: str, threshold: float) -> float | None:
 class Match:
     """Why a paper counts as listed: the id or the title it matched, and where."""
 
-    by: str  # "id" or "title"
+    by: str  # "id", "doi" or "title"
     title: str  # the listed title as written
     arxiv_id: str | None
     score: float
@@ -82,25 +116,32 @@ class TitleIndex:
 
     threshold: float = DEFAULT_THRESHOLD
     _ids: dict[str, Match] = field(default_factory=dict)
+    _dois: dict[str, Match] = field(default_factory=dict)
     _compact: dict[str, Match] = field(default_factory=dict)
     _by_length: dict[int, dict[str, Match]] = field(default_factory=dict)
 
-    def add(self, title: str | None, arxiv_ids: Iterable[str] = (), line: int | None = None) -> None:
-        """Record one listed entry (its title as written and any arXiv ids in its links)."""
+    def add(self, title: str | None, arxiv_ids: Iterable[str] = (), line: int | None = None,
+            dois: Iterable[str] = ()) -> None:
+        """Record one listed entry (its title as written and any arXiv ids and DOIs in its links)."""
         ids = [base for base in (_base_id(i) for i in arxiv_ids) if base]
         normalized = normalize_title(title)
         for base in ids:
             self._ids.setdefault(base, Match("id", title or "", base, 100.0, line))
+        for doi in dois:
+            first = ids[0] if ids else None
+            self._dois.setdefault(doi.lower(), Match("doi", title or "", first, 100.0, line))
         if normalized:
             match = Match("title", title or "", ids[0] if ids else None, 100.0, line)
             self._compact.setdefault(normalized.replace(" ", ""), match)
             self._by_length.setdefault(len(normalized.split()), {}).setdefault(normalized, match)
 
-    def find(self, arxiv_id: str | None, title: str | None) -> Match | None:
-        """The listed entry this paper duplicates, by id first, then by title; None if it is new."""
+    def find(self, arxiv_id: str | None, title: str | None, doi: str | None = None) -> Match | None:
+        """The listed entry this paper duplicates, by id first, then by DOI, then by title; None if new."""
         base = _base_id(arxiv_id) if arxiv_id else None
         if base and base in self._ids:
             return self._ids[base]
+        if doi and doi.lower() in self._dois:
+            return self._dois[doi.lower()]
         normalized = normalize_title(title)
         if not normalized:
             return None

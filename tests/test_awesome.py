@@ -19,7 +19,7 @@ from bot.entries import Venue, code_url_for, detect_venue, github_url
 from bot.errors import ListError
 from bot.markdown import clean_text, split_cells, structure, truncate
 from bot.models import Addition, Paper
-from bot.titles import normalize_title, titles_match
+from bot.titles import normalize_title, plain_math, titles_match
 from classifier.labels import Label
 
 READMES = Path(__file__).parent / "fixtures" / "readme"
@@ -147,8 +147,65 @@ def test_near_misses_are_different_papers(a: str, b: str) -> None:
 
 def test_normalize_title_folds_latex_markdown_and_entities() -> None:
     assert normalize_title("Q\\&amp;C: \\emph{When} $\\mathcal{Q}$ Meets  Caf\u00e9\u2014Cache.") == \
-        "q c when q meets cafe cache"
+        "q and c when q meets cafe cache"
     assert normalize_title("A \\| B") == "a b"
+
+
+NESTED = """# L
+
+## Pruning and Sparsity for Diffusion Models
+
+- Caching
+  - [CVPR] Kappa Nested Cache Title
+    - [arxiv] Lambda Deeper Title [[arXiv](https://arxiv.org/abs/2401.00012)]
+- Token merging
+    [arxiv] not an item, a description
+1. [ICML] Iota Numbered Title
+2) [arxiv] Eta Title
+   [[arXiv](https://arxiv.org/abs/2401.00007)]
+- [arxiv] Theta Wrapped Title That Is
+  Very Long Indeed
+- [CVPR] Published Name Differs [[Paper](https://doi.org/10.1109/CVPR.2024.01234)]
+- [arxiv] Zeta [[DOI](https://doi.org/10.48550/arXiv.2401.00006)] [[HF](https://huggingface.co/papers/2401.00021)]
+- [arxiv] Textual Id Title, arXiv 2401.00030
+- [arxiv] Delta-DiT: Accelerating Sampling
+- [arxiv] α-Quant: Low-bit Caches
+- [arxiv] Prune & Merge Tokens
+"""
+
+
+@pytest.mark.parametrize(("arxiv_id", "title", "doi"), [
+    ("2401.09001", "Kappa Nested Cache Title", None),  # a nested item
+    ("2401.00012", "Renamed", None),  # nested twice, linked
+    ("2401.09002", "Iota Numbered Title", None),  # an ordered item
+    ("2401.00007", "Renamed", None),  # the link on the item's second line
+    ("2401.09003", "Theta Wrapped Title That Is Very Long Indeed", None),  # a title wrapped onto two lines
+    ("2401.09004", "Preprint Name of the Same Paper", "10.1109/cvpr.2024.01234"),  # the published DOI
+    ("2401.00006", "Renamed", None),  # the arXiv DOI
+    ("2401.00021", "Renamed", None),  # a Hugging Face papers page
+    ("2401.00030", "Renamed", None),  # "arXiv ID" in the text
+    ("2401.09005", "$\\Delta$-DiT: Accelerating Sampling", None),  # LaTeX Greek against the spelled name
+    ("2401.09006", "$\\alpha$-Quant: Low-bit Caches", None),  # LaTeX Greek against Unicode
+    ("2401.09007", "Prune and Merge Tokens", None),  # "and" against "&"
+])
+def test_listed_however_the_list_writes_it(arxiv_id: str, title: str, doi: str | None) -> None:
+    found = is_listed(Paper(arxiv_id=arxiv_id, title=title, doi=doi), parse_list(NESTED))
+    assert found is not None, (arxiv_id, title)
+
+
+def test_nested_and_numbered_lists_are_entries_and_descriptions_are_not() -> None:
+    doc = parse_list(NESTED)
+    assert parse_list(NESTED).render() == NESTED
+    titles = [entry.title for entry in doc.entries]
+    assert titles[:4] == ["Caching", "Kappa Nested Cache Title", "Lambda Deeper Title", "Token merging"]
+    assert "not an item, a description" not in " ".join(titles)
+    assert is_listed(Paper(arxiv_id="2401.09008", title="Token Merging for Fast Diffusion"), doc) is None
+
+
+def test_latex_greek_is_written_as_unicode_in_new_entries() -> None:
+    title = "$\\alpha$-Flow: $O(n\\log n)$ Attention for $x^2$ Steps"
+    after = add_entries(LIST, [add(1, title, Label.OTHER)], ListSettings())
+    assert "- [arxiv] α-Flow: O\\(n log n\\) Attention for \\$x^2\\$ Steps [[arXiv]" in after
 
 
 def test_listed_by_id_in_any_version_and_against_the_open_pr() -> None:
@@ -416,7 +473,7 @@ def test_hostile_titles_golden_readme_and_structure() -> None:
         line = next(x for x in added if f"/{addition.paper.arxiv_id})" in x)
         tokens = rendered_tokens(line)
         text = "".join(t.content for t in tokens if t.type == "text").replace("\u200b", "")
-        title = truncate(clean_text(addition.paper.title), 300)
+        title = truncate(clean_text(plain_math(addition.paper.title)), 300)  # $\\alpha$ -> α
         tag = "ArXiv" if addition.label is Label.QUANTIZATION else "arxiv"
         assert text == f"[{tag}] {title} [arXiv]"
     long_line = next(x for x in added if "Long xxx" in x)

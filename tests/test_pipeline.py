@@ -14,7 +14,7 @@ import pytest
 from bot.awesome import parse_list
 from bot.config import ListSettings
 from bot.feedback import listed_labels
-from bot.prbody import parse_pr_body_marker
+from bot.prbody import parse_declined, parse_pr_body_marker
 from tests.arxiv_server import ArxivServer, EntrySpec
 from tests.conftest import SHARED_DATA
 from tests.github_server import FakeGitHub
@@ -165,25 +165,41 @@ def test_maintainers_merge_after_moving_and_deleting_and_the_bot_learns(world, i
     assert rows[moved]["decision"] == "merged" and rows[moved]["final"] == target
 
 
-def test_a_lost_database_proposes_no_duplicate(world, invoke, arxiv_server, github_server, tmp_path,  # type: ignore[no-untyped-def]
-                                               model_db_template) -> None:
+def test_a_lost_database_proposes_no_duplicate_nor_a_paper_the_maintainers_removed(  # type: ignore[no-untyped-def]
+        world, invoke, arxiv_server, github_server, tmp_path, model_db_template) -> None:
+    import re
     import shutil
 
     arxiv_server.add(*(spec(r) for r in DEV[:120]))
-    assert invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31",
-                  env=world).exit_code == 0
+    window = ("--since", "2025-11-01", "--until", "2025-12-31")
+    assert invoke("run", "--open-pr", *window, env=world).exit_code == 0
     pr = github_server.open_pulls()[0]
-    before = parse_pr_body_marker(pr.body)
+    proposed = parse_pr_body_marker(pr.body)
+    first = github_server.file("README.md", ref=pr.head_ref)
+    # A maintainer removes one proposed paper from the PR, and drops the link from another's line to match
+    # the list's own link-less entries: the first is declined, the second is still wanted.
+    dropped, unlinked = (line.rstrip("\n") for line in added_lines(REAL_LIST, first)[:2])
+    dropped_id, unlinked_id = (re.search(r"abs/(\d{4}\.\d{4,5})", line).group(1)  # type: ignore[union-attr]
+                               for line in (dropped, unlinked))
+    edited = first.replace(dropped + "\n", "").replace(unlinked, unlinked.split(" [[arXiv]")[0])
+    github_server.push({"README.md": edited}, branch=pr.head_ref, message="Maintainer edit")
+    assert invoke("run", "--open-pr", *window, env=world).exit_code == 0
+    body = github_server.pull(pr.number).body
+    assert dropped_id in parse_declined(body) and dropped_id not in parse_pr_body_marker(body)
+    assert unlinked_id in parse_pr_body_marker(body) and unlinked_id not in parse_declined(body)
+    before = parse_pr_body_marker(body)
     readme_before = github_server.file("README.md", ref=pr.head_ref)
+    assert set(before) == set(proposed) - {dropped_id}
     # the snapshot is gone: start from an empty database (corpus vectors only)
     fresh = tmp_path / "fresh.db"
     shutil.copyfile(model_db_template, fresh)
     env = dict(world, PAPERBOT_DB_URL=f"sqlite:///{fresh}")
-    again = invoke("run", "--open-pr", "--since", "2025-11-01", "--until", "2025-12-31", env=env)
+    again = invoke("run", "--open-pr", *window, env=env)
     assert again.exit_code == 0, again.output
     assert [p.number for p in github_server.open_pulls()] == [pr.number]
     after = parse_pr_body_marker(github_server.pull(pr.number).body)
-    assert set(before) <= set(after)
+    assert set(before) <= set(after) and dropped_id not in after
+    assert dropped_id in parse_declined(github_server.pull(pr.number).body)
     readme_after = github_server.file("README.md", ref=pr.head_ref)
     ids = [line for line in added_lines(REAL_LIST, readme_after)]
     assert len(ids) == len(set(ids)) == len(after)
