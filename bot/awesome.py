@@ -208,12 +208,19 @@ def _preprint_tag(block: Block | None, doc: AwesomeList) -> str:
 
 def _bullet_style(block: Block | None, doc: AwesomeList) -> fmt.BulletStyle:
     """Majority habits of the block's entries; the whole list's when the block has fewer than three."""
-    sample: Sequence[Entry] = block.entries if block else ()
+    own: Sequence[Entry] = block.entries if block else ()
+    sample = own
     if len(sample) < 3:
         sample = [e for b in doc.blocks if b.kind == "bullet" and _paper_like(b) for e in b.entries] or sample
     if not sample:
         return fmt.BulletStyle()
-    prefix = Counter(e.prefix for e in sample).most_common(1)[0][0]
+    # The marker and indentation are the block's own, so a new line joins its list (nested, numbered):
+    # a numbered list takes its first number, with which Markdown numbers the whole list.
+    if own:
+        prefix = own[0].prefix if own[0].prefix.strip()[:1].isdigit() else \
+            Counter(e.prefix for e in own).most_common(1)[0][0]
+    else:
+        prefix = Counter(e.prefix for e in sample).most_common(1)[0][0]
     with_venue = sum(1 for e in sample if e.venue)
     linked = sum(1 for e in sample if e.title_linked and e.arxiv_ids)
     return fmt.BulletStyle(prefix, 2 * with_venue >= len(sample), 2 * linked > len(sample))

@@ -202,6 +202,19 @@ def test_nested_and_numbered_lists_are_entries_and_descriptions_are_not() -> Non
     assert is_listed(Paper(arxiv_id="2401.09008", title="Token Merging for Fast Diffusion"), doc) is None
 
 
+@pytest.mark.parametrize(("entries", "new_line"), [
+    ("1. [CVPR] Human One\n2. [ICLR] Human Two\n", "1. [arxiv] New Paper [[arXiv]"),
+    ("- Images\n  - [CVPR] Human One\n  - [ICLR] Human Two\n", "  - [arxiv] New Paper [[arXiv]"),
+])
+def test_a_new_entry_joins_a_numbered_or_nested_list(entries: str, new_line: str) -> None:
+    readme = "# L\n\n## Other\n\n" + entries + "\n## Pruning\n\n- [a] One\n- [b] Two\n- [c] Three\n"
+    settings = ListSettings(sections={"other": "Other", "pruning": "Pruning"})
+    after = add_entries(readme, [add(1, "New Paper", Label.OTHER)], settings)
+    added = assert_only_added(readme, after)
+    assert len(added) == 1 and added[0].startswith(new_line)
+    assert section_of(after, "New Paper") == "Other"
+
+
 def test_latex_greek_is_written_as_unicode_in_new_entries() -> None:
     title = "$\\alpha$-Flow: $O(n\\log n)$ Attention for $x^2$ Steps"
     after = add_entries(LIST, [add(1, title, Label.OTHER)], ListSettings())
