@@ -86,7 +86,8 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
                    "rubric-read papers:")
         for window in windows:
             click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
-        click.echo(evaluate.render_text(results, title=f"\n{len(windows)} months pooled"))
+        months = f"{len(windows)} month" + ("s" if len(windows) != 1 else "")
+        click.echo(evaluate.render_text(results, title=f"\n{months} pooled"))
         return
     if holdout:
         results, n_train, n_scored = evaluate.holdout_from(_contenders(), examples, vectors, start=holdout)

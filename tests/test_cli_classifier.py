@@ -160,9 +160,9 @@ def test_train_monthly_retrains_month_by_month(invoke, cli_env: Path) -> None:  
     assert months[1]["trained_on"] == months[0]["trained_on"] + months[0]["scored"] + sum(
         r["label_source"] != "annotated" and (r.get("published") or "0")[:7] == "2025-09" for r in rows)
     assert figures["scored"] == len(scored) == figures["results"]["paperbot"]["n"]
-    text = invoke("train", "--holdout-from", "2025-09", "--monthly").output
+    text = invoke("train", "--holdout-from", "2025-10", "--monthly").output  # one month: the same window
     assert f"  2025-10: trained on {months[1]['trained_on']}, scored {months[1]['scored']}" in text
-    assert "2 months pooled" in text and "paperbot's lead, 95% interval" in text
+    assert "1 month pooled" in text and "paperbot's lead, 95% interval" in text
 
 
 def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
