@@ -175,10 +175,12 @@ def _mask_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
 
 
-def _has_credentials(url: str) -> bool:
-    """True when an http(s) URL carries a user or password (``https://user:token@host/…``)."""
-    authority = url.partition("://")[2].split("/", 1)[0]
-    return "@" in authority
+def _check_api_url(key: str, url: str, credentials_why: str) -> None:
+    """An API root must be an http(s) URL without a user or password in it (never echoed: a secret)."""
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(key, f"expected an http(s) URL, got {url!r}")
+    if "@" in url.partition("://")[2].split("/", 1)[0]:
+        raise ConfigError(key, credentials_why)
 
 
 _SECTIONS = {"arxiv": ArxivSettings, "classifier": ClassifierSettings, "list": ListSettings,
@@ -253,10 +255,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("arxiv.categories", "name at least one arXiv category")
     if not a.query.strip():
         raise ConfigError("arxiv.query", "must not be empty")
-    if not a.api_url.startswith(("http://", "https://")):
-        raise ConfigError("arxiv.api_url", f"expected an http(s) URL, got {a.api_url!r}")
-    if _has_credentials(a.api_url):  # the value is not echoed: it holds a secret
-        raise ConfigError("arxiv.api_url", "must not carry a user or password (arXiv's API is public)")
+    _check_api_url("arxiv.api_url", a.api_url, "must not carry a user or password (arXiv's API is public)")
     c = s.classifier
     if not 0.0 <= c.review_low <= c.review_high <= 1.0:
         raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
@@ -294,10 +293,8 @@ def _validate(s: Settings) -> None:
 
 
 def _validate_github(g: GitHubSettings) -> None:
-    if not g.api_url.startswith(("http://", "https://")):
-        raise ConfigError("GITHUB_API_URL", f"expected an http(s) URL, got {g.api_url!r}")
-    if _has_credentials(g.api_url):  # the value is not echoed: it holds a secret
-        raise ConfigError("GITHUB_API_URL", "must not carry a user or token; the token goes in GITHUB_TOKEN")
+    _check_api_url("GITHUB_API_URL", g.api_url,
+                   "must not carry a user or token; the token goes in GITHUB_TOKEN")
     for key in ("branch", "state_branch", "pr_title"):
         if not getattr(g, key).strip():
             raise ConfigError(f"github.{key}", "must not be empty")

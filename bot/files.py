@@ -22,15 +22,13 @@ _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 def check_output(path: Path, database_url: str) -> None:
-    """Raise ``BotError`` when ``path`` is the SQLite database of ``database_url`` or one of its side files
-    (writing there would destroy every stored paper); or when it is a folder."""
-    if path.is_dir():
-        raise BotError(f"{path} is a folder; name a file to write")
-    scheme, _, rest = database_url.partition("://")
-    if scheme.split("+")[0] != "sqlite" or not rest.startswith("/"):
-        return
-    database = rest[1:].split("?", 1)[0]
-    if not database or database == ":memory:":
+    """Raise ``BotError`` when ``path`` is the SQLite database of ``database_url`` or one of its side files:
+    writing there would destroy every stored paper."""
+    from db.query import QueryError, sqlite_path
+
+    try:
+        database = sqlite_path(database_url)
+    except QueryError:  # not a SQLite file: nothing on disk to protect
         return
     target = path.resolve()
     for suffix in _SQLITE_SIDE_FILES:

@@ -134,17 +134,12 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def open_database(url: str, *, migrate: bool = True) -> Engine:
     """The engine for ``url``, its schema at head (upgraded now if it was behind)."""
-    engine = make_engine(url)
-    try:
-        if migrate:
-            if current_revision(engine) != head_revision():
-                upgrade(engine)
-        elif current_revision(engine) is None:
-            raise StoreError(f"{_describe(engine)} has no paperbot schema; run `paperbot db upgrade`")
-    except OperationalError as exc:
-        raise StoreError(f"cannot open {_describe(engine)}: {exc.orig}") from None
-    except DatabaseError as exc:
-        raise _unreadable(engine, exc) from None
+    engine = make_engine(url)  # current_revision and upgrade turn a bad database into one StoreError
+    if migrate:
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+    elif current_revision(engine) is None:
+        raise StoreError(f"{_describe(engine)} has no paperbot schema; run `paperbot db upgrade`")
     return engine
 
 
