@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from bot.config import ClassifierSettings
+from bot.core.config import ClassifierSettings
 from classifier.corpus import training_corpus
 from classifier.embed import SentenceTransformerEmbedder, paper_text
 from classifier.model import train

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.labels import Label
 from classifier.corpus import LabelledPaper, load_jsonl, training_corpus
 from classifier.embed import SentenceTransformerEmbedder
 from classifier.evaluate import compute_metrics, monthly_from
-from classifier.labels import Label
 from classifier.model import paperbot_predictor
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev.jsonl"
+DEV = Path(__file__).resolve().parents[1] / "classifier" / "data" / "dev.jsonl"
 TARGETS = {"relevance F1": 0.90, "section accuracy": 0.93, "macro-F1": 0.85}
 DRAWS = 1000
 

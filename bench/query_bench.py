@@ -272,8 +272,8 @@ def bench_semantic(url: str) -> dict[str, float]:
     load_index(connection, "all-MiniLM-L6-v2")
     cached = time.perf_counter() - started
     try:
-        from bot.cli import App
-        from bot.cli_query import query_embedder  # the CLI's own: the configured model, one torch thread
+        from bot.cli.app import App
+        from bot.cli.query import query_embedder  # the CLI's own: the configured model, one torch thread
 
         embedder = query_embedder(App())
         started = time.perf_counter()

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import LabelledPaper, load_jsonl, rubric_label, training_corpus
 from classifier.embed import SentenceTransformerEmbedder, base_model_path
 from classifier.evaluate import Metrics, compute_metrics
-from classifier.labels import LABEL_VALUES, Label
 from classifier.model import train
 
 HEAD_SCALE = 20.0
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev.jsonl"
+DEV = Path(__file__).resolve().parents[1] / "classifier" / "data" / "dev.jsonl"
 
 
 def tune(texts: Sequence[str], labels: Sequence[str], *, max_tokens: int, epochs: int, seed: int = 0):  # type: ignore[no-untyped-def]

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bot.core.labels import Label
 from classifier.corpus import LabelledPaper
-from classifier.labels import Label
 
 FAMILY_RE = re.compile(
     r"diffusion|denois|score-based|flow[- ]matching|rectified flow|consistency model|\bdits?\b|"

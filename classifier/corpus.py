@@ -15,10 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.errors import ClassifierError
+from bot.core.errors import ClassifierError
+from bot.core.labels import Label
 from classifier.embed import paper_text
 from classifier.features import loose_filing
-from classifier.labels import Label
 
 T = TypeVar("T")
 

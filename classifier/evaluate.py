@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import ClassifierError
+from bot.core.errors import ClassifierError
+from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper
-from classifier.labels import LABEL_VALUES, Label
 
 Predictor = Callable[[Sequence[LabelledPaper], np.ndarray, Sequence[LabelledPaper], np.ndarray],
                      list[Label]]

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import ClassifierSettings
-from bot.errors import ClassifierError
-from bot.files import atomic_text
-from bot.models import Prediction
+from bot.core.config import ClassifierSettings
+from bot.core.errors import ClassifierError
+from bot.core.files import atomic_text
+from bot.core.models import Prediction
 from classifier.corpus import RowError, read_rows
 from classifier.embed import Embedder, paper_text
 from classifier.model import Model

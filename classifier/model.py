@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import ClassifierError
-from bot.models import Prediction
+from bot.core.errors import ClassifierError
+from bot.core.labels import LABEL_VALUES, Label
+from bot.core.models import Prediction
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_label
 from classifier.embed import paper_text
 from classifier.features import decisive_terms, term_matrix
-from classifier.labels import LABEL_VALUES, Label
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
 CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-sections-6"

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.models import Paper
-from classifier.labels import Label
+from bot.core.labels import Label
+from bot.core.models import Paper
 from db.schema import ListEntryRow, PaperRow, ProposalRow
 from db.store import from_db, paper_from_row, to_db, utcnow
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bot.errors import BotError, StoreError
+from bot.core.errors import BotError, StoreError
 
 # Title matches count five times an abstract match, author matches twice (bm25 column weights).
 RANK = "bm25(5.0, 1.0, 2.0)"

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import StoreError
+from bot.core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.errors import StoreError
+from bot.core.errors import StoreError
 
 
 def sqlite_path(url: str) -> Path:

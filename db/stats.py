@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from classifier.labels import LABEL_VALUES
+from bot.core.labels import LABEL_VALUES
 from db.query import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, filter_sql, where_sql
 
 PROPOSAL_STATES = ("open", "merged", "rejected", "withdrawn")

@@ -1,6 +1,6 @@
 """Every SQL statement about papers, runs, embeddings and predictions.
 
-Callers pass a Session from ``db.session.session_scope`` and get plain ``bot.models`` objects back:
+Callers pass a Session from ``db.session.session_scope`` and get plain ``bot.core.models`` objects back:
 nothing outside ``db/`` handles an ORM row. Times are stored as naive UTC and returned tz-aware.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import Paper, Prediction
-from classifier.labels import Label
+from bot.core.labels import Label
+from bot.core.models import Paper, Prediction
 from db.schema import ClassificationRow, EmbeddingRow, PaperRow, Run
 
 SUCCESS = "success"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.errors import StoreError
+from bot.core.errors import StoreError
 from db.query import NO_FILTERS, Filters, filtered_ids
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack, Clarke & Buettcher 2009)

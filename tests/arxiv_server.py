@@ -145,7 +145,7 @@ class ArxivServer:
 
     def settings(self, **overrides: Any) -> Any:
         """``ArxivSettings`` pointed at this server, fast test timings, no query terms, any category."""
-        from bot.config import ArxivSettings
+        from bot.core.config import ArxivSettings
 
         values: dict[str, Any] = dict(
             api_url=self.url, query="", categories=(), page_size=50, delay_seconds=0.2,

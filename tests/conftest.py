@@ -22,8 +22,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 pytest_plugins = ["tests.github_server", "tests.arxiv_server"]
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REAL_LIST_FILE = FIXTURES / "readme" / "awesome-efficient-diffusion.md"  # the seed list as kept today
+CORPUS_DATA = Path(__file__).resolve().parents[1] / "classifier" / "data"
+CORPUS_FILE = CORPUS_DATA / "train.jsonl"  # the shipped training corpus
+DEV_FILE = CORPUS_DATA / "dev.jsonl"  # the shipped measuring set, never trained on
 
 
 @pytest.fixture
@@ -57,7 +60,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def invoke(cli_env: Path):  # type: ignore[no-untyped-def]
     """Invoke the real click group the way the console script does; returns click's Result."""
-    from bot.cli import _register, cli
+    from bot.cli.app import _register, cli
 
     _register()
 
@@ -74,15 +77,15 @@ def model_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Embedding the 1,962-paper corpus takes about a minute on two cores; it happens once per session and
     every test that runs the real pipeline copies this file.
     """
-    from bot import pipeline
-    from bot.config import Settings
+    from bot.core.config import Settings
+    from bot.pipeline import stages
     from classifier.corpus import training_corpus
     from db.session import open_database
 
     path = tmp_path_factory.mktemp("model-db") / "template.db"
     engine = open_database(f"sqlite:///{path}")
-    embedder = pipeline.make_embedder(Settings())
-    pipeline.text_vectors(engine, embedder, [row.text for row in training_corpus()])
+    embedder = stages.make_embedder(Settings())
+    stages.text_vectors(engine, embedder, [row.text for row in training_corpus()])
     engine.dispose()
     return path
 

@@ -13,14 +13,14 @@ import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from bot.awesome import add_entries, insert_entries, is_listed, parse_list, render_diff
-from bot.config import ListSettings
-from bot.entries import Venue, code_url_for, detect_venue, github_url
-from bot.errors import ListError
-from bot.markdown import clean_text, split_cells, structure, truncate
-from bot.models import Addition, Paper
-from bot.titles import normalize_title, plain_math, titles_match
-from classifier.labels import Label
+from bot.awesome.entries import Venue, code_url_for, detect_venue, github_url
+from bot.awesome.insert import add_entries, insert_entries, is_listed, parse_list, render_diff
+from bot.awesome.markdown import clean_text, split_cells, structure, truncate
+from bot.awesome.titles import normalize_title, plain_math, titles_match
+from bot.core.config import ListSettings
+from bot.core.errors import ListError
+from bot.core.labels import Label
+from bot.core.models import Addition, Paper
 
 READMES = Path(__file__).parent / "fixtures" / "readme"
 LIST = (READMES / "awesome-efficient-diffusion.md").read_text(encoding="utf-8")

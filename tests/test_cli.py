@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _register, cli
+from bot.cli.app import _register, cli
 from db import store
 from db.session import open_database, session_scope
 from tests.arxiv_server import ArxivServer, Fault

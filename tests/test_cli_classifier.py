@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 from classifier.model import CODE_VERSION
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPUS_FILE, DEV_FILE
 
 HASHING = '[classifier]\nembedding_model = "hashing-64"\n'
 
 
 def small_labelled(path: Path, n: int = 40) -> Path:
-    rows = [json.loads(line) for line in (SHARED_DATA / "dev.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
     picked = [r for r in rows if r["label"] != "irrelevant"][: n // 2] + \
         [r for r in rows if r["label"] == "irrelevant"][: n // 2]
     path.write_text("".join(json.dumps(r) + "\n" for r in picked))
@@ -92,8 +92,8 @@ def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, 
                                                                          db_url: str) -> None:
     import re
 
-    from bot.models import Paper
-    from classifier.labels import Label
+    from bot.core.labels import Label
+    from bot.core.models import Paper
     from db import store
     from db.decisions import ListedEntry, replace_list_entries
     from db.session import open_database, session_scope
@@ -101,7 +101,7 @@ def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, 
     (cli_env / "paperbot.toml").write_text(HASHING)
     env = {"PAPERBOT_DB_URL": db_url}
     assert "0 maintainer decisions so far; 10 are needed" in invoke("feedback", "--scores", env=env).output
-    rows = [json.loads(line) for line in (SHARED_DATA / "dev.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
     listed = [r for r in rows if r["label"] != "irrelevant"][:12]
     engine = open_database(db_url)
     with session_scope(engine) as session:
@@ -123,7 +123,7 @@ def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, 
 
 def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     (cli_env / "paperbot.toml").write_text(HASHING)
-    rows = [json.loads(line) for line in (SHARED_DATA / "train.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in CORPUS_FILE.read_text().splitlines()]
     later = [r for r in rows if (r.get("published") or "0")[:10] >= "2025-09-01"]
     result = invoke("train", "--holdout-from", "2025-09", "--json")
     assert result.exit_code == 0, result.output
@@ -147,7 +147,7 @@ def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path)
 
 def test_train_monthly_retrains_month_by_month(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     (cli_env / "paperbot.toml").write_text(HASHING)
-    rows = [json.loads(line) for line in (SHARED_DATA / "train.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in CORPUS_FILE.read_text().splitlines()]
     scored = [r for r in rows
               if r["label_source"] == "annotated" and (r.get("published") or "0") >= "2025-09"]
     result = invoke("train", "--holdout-from", "2025-09", "--monthly", "--json")
@@ -177,5 +177,5 @@ def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path
     assert figures["by_seed"]["0"] == figures["cross_validated"]  # the report is fold seed 0's
     scored = figures["cross_validated"]["paperbot"]["n"]
     assert scored == sum(json.loads(line).get("label_source") == "annotated"
-                         for line in (SHARED_DATA / "train.jsonl").read_text().splitlines())
+                         for line in CORPUS_FILE.read_text().splitlines())
     assert figures["by_seed"]["1"]["paperbot"]["n"] == scored

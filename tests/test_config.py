@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_CATEGORIES, DEFAULT_USER_AGENT, Settings, load_settings
-from bot.errors import ConfigError
+from bot.core.config import DEFAULT_CATEGORIES, DEFAULT_USER_AGENT, Settings, load_settings
+from bot.core.errors import ConfigError
 
 
 def test_defaults_serve_the_efficient_diffusion_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

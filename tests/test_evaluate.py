@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.core.labels import LABEL_VALUES, Label
 from classifier.baselines import BASELINES, keyword_label
 from classifier.corpus import load_jsonl, training_corpus
 from classifier.embed import HashingEmbedder
 from classifier.evaluate import compare, compute_metrics, cross_validate, render_json, render_text
-from classifier.labels import LABEL_VALUES, Label
 from classifier.model import paperbot_predictor
 
 D, P, Q, OT, IR = Label.DISTILLATION, Label.PRUNING, Label.QUANTIZATION, Label.OTHER, Label.IRRELEVANT
@@ -184,7 +184,7 @@ def test_cross_validation_scores_only_the_chosen_sources() -> None:
 
 
 def test_holdout_trains_only_on_earlier_papers_and_scores_the_later_rubric_read_ones() -> None:
-    from bot.errors import ClassifierError
+    from bot.core.errors import ClassifierError
     from classifier.corpus import LabelledPaper
     from classifier.evaluate import holdout_from
 
@@ -216,7 +216,7 @@ def test_holdout_trains_only_on_earlier_papers_and_scores_the_later_rubric_read_
 
 
 def test_monthly_retrains_before_each_month_and_pools_the_months_scores() -> None:
-    from bot.errors import ClassifierError
+    from bot.core.errors import ClassifierError
     from classifier.corpus import LabelledPaper
     from classifier.evaluate import Window, monthly_from
 

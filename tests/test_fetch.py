@@ -11,10 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.arxiv_http import parse_retry_after
-from bot.atom import ErrorFeed, MalformedFeed, parse_page
-from bot.errors import FetchError
-from bot.fetch import (
+from bot.arxiv.atom import ErrorFeed, MalformedFeed, parse_page
+from bot.arxiv.client import (
     EMPTY_FIRST_PAGE_RETRIES,
     EMPTY_TAIL_RETRIES,
     ID_BATCH_SIZE,
@@ -23,7 +21,9 @@ from bot.fetch import (
     search_query,
     search_titles,
 )
-from bot.ratelimit import RateLimiter
+from bot.arxiv.http import parse_retry_after
+from bot.arxiv.ratelimit import RateLimiter
+from bot.core.errors import FetchError
 from tests.arxiv_server import FIXTURES, ArxivServer, EntrySpec, Fault  # fixture: tests/conftest.py
 
 UNTIL = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -126,7 +126,7 @@ def test_real_recorded_entries_page_and_parse(arxiv_server: ArxivServer) -> None
 def test_edge_case_entries_are_cleaned_or_skipped_and_counted(arxiv_server: ArxivServer,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     arxiv_server.fail(Fault.FILE, file="edge_entries.xml")
-    with caplog.at_level(logging.WARNING, logger="bot.atom"):
+    with caplog.at_level(logging.WARNING, logger="bot.arxiv.atom"):
         result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
     assert result.skipped == 4 and result.total_results == 8
     assert [p.arxiv_id for p in result.papers] == ["2511.00001", "hep-th/9901001", "0704.0001", "2701.123456"]
@@ -429,7 +429,7 @@ def test_search_titles_quotes_and_escapes(arxiv_server: ArxivServer) -> None:
 
 
 def test_search_query_and_url_form() -> None:
-    from bot.config import ArxivSettings
+    from bot.core.config import ArxivSettings
 
     settings = ArxivSettings(query="ti:a OR abs:b", categories=("cs.CV", "eess.IV"))
     since = datetime(2026, 11, 1, 23, 59, 59, tzinfo=UTC)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ClassifierSettings
-from bot.errors import ClassifierError
+from bot.core.config import ClassifierSettings
+from bot.core.errors import ClassifierError
+from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import training_corpus
 from classifier.embed import HashingEmbedder
 from classifier.filemode import classify_file
-from classifier.labels import LABEL_VALUES, Label
 from classifier.model import Model, train
 
 EMBEDDER = HashingEmbedder(dim=64)

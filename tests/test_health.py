@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from bot.health import assess
+from bot.pipeline.health import assess
 from db.store import RunInfo
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # a Wednesday

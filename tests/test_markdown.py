@@ -9,8 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from bot.errors import ListError
-from bot.markdown import (
+from bot.awesome.markdown import (
     TITLE_MAX_CHARS,
     check_insertion,
     clean_text,
@@ -18,6 +17,7 @@ from bot.markdown import (
     split_cells,
     structure,
 )
+from bot.core.errors import ListError
 
 HOSTILE = json.loads((Path(__file__).parent / "fixtures" / "readme" / "hostile-titles.json").read_text())
 HOSTILE_IDS = [repr(t)[:40] for t in HOSTILE]

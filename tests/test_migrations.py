@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.errors import StoreError
+from bot.core.errors import StoreError
 from db.session import (
     current_revision,
     downgrade,

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from bot.errors import ClassifierError
+from bot.core.errors import ClassifierError
+from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import MAINTAINER_WEIGHT, LabelledPaper, training_corpus
 from classifier.embed import SentenceTransformerEmbedder
-from classifier.labels import LABEL_VALUES, Label
 from classifier.model import Model, train
 from db.decisions import MERGED
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.models import Paper
+from bot.core.models import Paper
 from db import store
 from db.schema import Run
 from db.session import open_database, session_scope

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.awesome import parse_list
-from bot.config import ListSettings
-from bot.feedback import listed_labels
-from bot.prbody import parse_declined, parse_pr_body_marker
+from bot.awesome.feedback import listed_labels
+from bot.awesome.insert import parse_list
+from bot.awesome.prbody import parse_declined, parse_pr_body_marker
+from bot.core.config import ListSettings
 from tests.arxiv_server import ArxivServer, EntrySpec
-from tests.conftest import SHARED_DATA
+from tests.conftest import DEV_FILE, REAL_LIST_FILE
 from tests.github_server import FakeGitHub
 
-REAL_LIST = (SHARED_DATA / "awesome-list-README.md").read_text(encoding="utf-8")
-DEV = [json.loads(line) for line in (SHARED_DATA / "dev.jsonl").read_text().splitlines()]
+REAL_LIST = REAL_LIST_FILE.read_text(encoding="utf-8")
+DEV = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
 LISTED_TITLE = "DeepCache: Accelerating Diffusion Models for Free"  # on the list, with no link
 
 

@@ -12,15 +12,15 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from bot.config import DEFAULT_SECTIONS
-from bot.models import Addition, Paper
-from bot.prbody import (
+from bot.awesome.prbody import (
     GITHUB_BODY_LIMIT_CHARS,
     parse_pr_body_marker,
     render_marker,
     render_pr_body,
 )
-from classifier.labels import Label
+from bot.core.config import DEFAULT_SECTIONS
+from bot.core.labels import Label
+from bot.core.models import Addition, Paper
 
 READMES = Path(__file__).parent / "fixtures" / "readme"
 HOSTILE = json.loads((READMES / "hostile-titles.json").read_text())

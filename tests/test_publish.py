@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.config import GitHubSettings
-from bot.errors import PublishError
-from bot.publish import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
+from bot.core.config import GitHubSettings
+from bot.core.errors import PublishError
+from bot.github.pulls import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
 from tests.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
 
 BRANCH = "paperbot/new-papers"

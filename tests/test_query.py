@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from bot.models import Paper, Prediction
+from bot.core.labels import Label
+from bot.core.models import Paper, Prediction
 from classifier.embed import HashingEmbedder, paper_text
-from classifier.labels import Label
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -264,7 +264,7 @@ def test_stats(connection) -> None:  # type: ignore[no-untyped-def]
 # --- export --------------------------------------------------------------------------------------------
 
 def test_bibtex_keys_are_stable_unique_and_escaped() -> None:
-    from bot.export import bibtex_entry, bibtex_escape, bibtex_keys
+    from bot.cli.export import bibtex_entry, bibtex_escape, bibtex_keys
 
     rows = [{"arxiv_id": "2401.00002", "title": "The Token Trick", "authors": ["Ada Lovelace"],
              "published": "2024-01-02T00:00:00+00:00"},
@@ -282,7 +282,7 @@ def test_bibtex_keys_are_stable_unique_and_escaped() -> None:
 
 
 def test_export_formats(connection) -> None:  # type: ignore[no-untyped-def]
-    from bot import export
+    from bot.cli import export
     from db.query import Filters
     from db.records import export_rows
 

@@ -1,7 +1,7 @@
 import threading
 import time
 
-from bot.schedule import run_scheduled
+from bot.pipeline.schedule import run_scheduled
 
 
 def test_fires_repeatedly_never_overlapping_and_stops_cleanly() -> None:

@@ -1,7 +1,7 @@
 import sqlite3
 from pathlib import Path
 
-from bot.models import Paper
+from bot.core.models import Paper
 from db import store
 from db.session import open_database, session_scope
 from db.snapshot import check, make_snapshot, restore, sqlite_path

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.models import Paper, Prediction, parse_arxiv_id
-from classifier.labels import Label
+from bot.core.labels import Label
+from bot.core.models import Paper, Prediction, parse_arxiv_id
 from db import store
 from db.session import session_scope
 
@@ -125,8 +125,8 @@ def test_predictions_round_trip(engine: Engine) -> None:
 
 
 def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
-    from bot.config import ClassifierSettings, Settings
-    from bot.run import candidates
+    from bot.core.config import ClassifierSettings, Settings
+    from bot.pipeline.run import candidates
 
     def predicted(label: Label, probabilities: list[float]) -> Prediction:
         p = dict(zip(["distillation", "pruning", "quantization", "other", "irrelevant"], probabilities,

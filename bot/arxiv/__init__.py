@@ -1,0 +1,1 @@
+"""The arXiv client: the HTTP session, the Atom parser, the shared rate limit, and the fetcher."""

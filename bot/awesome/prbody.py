@@ -1,0 +1,204 @@
+"""Render the body of the bot's one rolling pull request, and read back what an open one proposed.
+
+Called by the pipeline after ``bot/awesome.py`` has inserted the papers; ``bot/publish.py`` sends the text.
+The body opens with a hidden marker naming every proposed arXiv id and its label, then the counts, a table
+per section (a row whose section is a toss-up names the other one), the borderline papers that were not
+added, and how to give feedback. It always fits GitHub's body limit: rows that do not fit are summarised.
+Every arXiv string goes through ``sanitize``; the marker holds only validated ids and ``Label`` values.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from bot.awesome.entries import format_authors, utc
+from bot.awesome.markdown import sanitize
+from bot.core.errors import PublishError
+from bot.core.labels import Label
+from bot.core.models import Addition, abs_url, parse_arxiv_id
+
+# GitHub refuses a larger body: "body is too long (maximum is 65536 characters)".
+GITHUB_BODY_LIMIT_CHARS = 65_536
+MARKER_NAME = "paperbot:proposed"
+REASON_MAX_CHARS = 200
+
+INTRO = "paperbot found **{proposed}** for the list.{review}"
+FEEDBACK = """### How to give feedback
+
+- **Accept**: merge this pull request. Every paper in the README diff goes on the list.
+- **Reject a paper**: delete its line from the README in this pull request. The bot never proposes it again.
+- **Wrong section**: move the line to the section where it belongs. The bot records the corrected label.
+- Papers under "Needs review" are not in the README diff; add one by hand if it belongs on the list.
+"""
+TABLE_HEAD = "| Paper | Authors | Date | Confidence | Why |\n| --- | --- | --- | --- | --- |\n"
+MORE_ROWS = "\n\u2026 and {n} more in this section; the README diff has every paper.\n"
+MORE_REVIEW = "\n\u2026 and {n} more borderline papers not shown.\n"
+
+DECLINED = "declined-"  # marker groups of papers the maintainers removed from the open PR
+_MARKER_RE = re.compile(r"<!--\s*" + re.escape(MARKER_NAME) + r"\b(?P<body>.*?)-->", re.DOTALL)
+
+
+def render_marker(additions: Sequence[Addition], declined: Mapping[str, Label] | None = None) -> str:
+    """``<!-- paperbot:proposed v1 pruning=2501.01234,2501.05678 other=... declined-pruning=... -->``: ids
+    and labels only. ``declined`` are the papers the maintainers removed from this pull request while it
+    was open: kept here so that the decision outlives the database (it is GitHub's copy of it)."""
+    return _marker({a.paper.arxiv_id: Label(a.label) for a in additions}, declined or {})
+
+
+def _marker(proposed: Mapping[str, Label], declined: Mapping[str, Label]) -> str:
+    groups: dict[str, list[str]] = {}
+    for prefix, papers in (("", proposed), (DECLINED, declined)):
+        for arxiv_id, label in papers.items():
+            base, _ = parse_arxiv_id(arxiv_id)  # raises on anything that is not an id
+            groups.setdefault(prefix + Label(label).value, []).append(base)
+    parts = [f"{label}={','.join(sorted(set(ids)))}" for label, ids in sorted(groups.items())]
+    return f"<!-- {MARKER_NAME} v1 {' '.join(parts)} -->".replace("  ", " ")
+
+
+def parse_pr_body_marker(body: str | None) -> dict[str, Label]:
+    """The arXiv ids (base, no version) and labels an open bot PR proposed; {} when there is no marker.
+
+    Anything in the marker that is not ``label=id,id`` with a known label and a valid id is ignored.
+    """
+    return _marker_groups(body, "")
+
+
+def parse_declined(body: str | None) -> dict[str, Label]:
+    """The papers the marker says the maintainers removed from the PR while it was open, with the label
+    each was proposed under."""
+    return _marker_groups(body, DECLINED)
+
+
+def with_declined(body: str, declined: Mapping[str, Label]) -> str:
+    """``body`` with its marker rewritten to also name ``declined`` (for a PR closed with nothing left)."""
+    marker = _marker(parse_pr_body_marker(body), {**parse_declined(body), **declined})
+    return _MARKER_RE.sub(lambda _: marker, body, count=1) if _MARKER_RE.search(body) else f"{marker}\n{body}"
+
+
+def _marker_groups(body: str | None, prefix: str) -> dict[str, Label]:
+    match = _MARKER_RE.search(body or "")
+    if match is None:
+        return {}
+    found: dict[str, Label] = {}
+    for group in match.group("body").split():
+        name, sep, ids = group.partition("=")
+        if not sep or not name.startswith(prefix):
+            continue
+        label_text = name[len(prefix):]
+        if label_text not in Label._value2member_map_:
+            continue
+        for text in ids.split(","):
+            try:
+                found[parse_arxiv_id(text)[0]] = Label(label_text)
+            except ValueError:
+                continue
+    return found
+
+
+def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addition],
+                   needs_review: Sequence[Addition] = (), counts: Mapping[str, int] | None = None, *,
+                   sections: Mapping[str, str] | None = None,
+                   declined: Mapping[str, Label] | None = None,
+                   limit_chars: int = GITHUB_BODY_LIMIT_CHARS) -> str:
+    """The PR body: marker, counts, a table per section, needs-review list, feedback help.
+
+    ``additions`` are the papers inserted into the README (a flat sequence or grouped by label);
+    ``needs_review`` borderline papers that were not inserted; ``counts`` e.g. ``{"fetched": 120, ...}``
+    in display order; ``sections`` maps label values to the list's headings (``ListSettings.sections``).
+    """
+    flat = [a for group in additions.values() for a in group] if isinstance(additions, Mapping) \
+        else list(additions)
+    names = dict(sections or {})
+    marker = render_marker(flat, declined)
+    by_label: dict[str, list[Addition]] = {}
+    for addition in sorted(flat, key=_order):
+        by_label.setdefault(Label(addition.label).value, []).append(addition)
+    order = [label for label in names if label in by_label] + sorted(set(by_label) - set(names))
+    rows = [(label, _row(a, names)) for label in order for a in by_label[label]]
+    review = [_review_item(a, names) for a in sorted(needs_review, key=_order)]
+    head = _head(marker, len(flat), len(needs_review), counts,
+                 uncertain=sum(a.other_section is not None for a in flat))
+
+    def build(shown: int) -> str:
+        parts = [head]
+        for label in order:
+            section_rows = [row for lab, row in rows[:shown] if lab == label]
+            total = len(by_label[label])
+            title = sanitize(names.get(label, label.capitalize()))
+            parts.append(f"### {title} ({total})\n\n")
+            parts.append(TABLE_HEAD + "".join(section_rows) if section_rows else "")
+            parts.append(MORE_ROWS.format(n=total - len(section_rows)) if total > len(section_rows) else "")
+            parts.append("\n")
+        if review:
+            shown_review = review[: max(0, shown - len(rows))]
+            parts.append("### Needs review (not added)\n\n" + "".join(shown_review))
+            if len(shown_review) < len(review):
+                parts.append(MORE_REVIEW.format(n=len(review) - len(shown_review)))
+            parts.append("\n")
+        parts.append(FEEDBACK)
+        return "".join(parts)
+
+    total_items = len(rows) + len(review)
+    if _size(build(0)) > limit_chars:
+        raise PublishError(f"{len(flat)} papers are too many for one pull request body "
+                           f"({limit_chars} characters); lower max_new_papers")
+    low, high = 0, total_items  # the largest number of rows that fits
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if _size(build(mid)) <= limit_chars else (low, mid - 1)
+    return build(low)
+
+
+def _size(text: str) -> int:
+    """Characters as GitHub may count them (UTF-16 code units: never fewer than code points)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _order(addition: Addition) -> tuple[str, str]:
+    published = utc(addition.paper.published)
+    stamp = published.isoformat() if published else ""
+    return ("".join(chr(0x10FFFF - ord(c)) for c in stamp), addition.paper.arxiv_id)  # newest first
+
+
+def _head(marker: str, proposed: int, review: int, counts: Mapping[str, int] | None, *,
+          uncertain: int = 0) -> str:
+    papers = f"{proposed} new paper{'s' if proposed != 1 else ''}"
+    note = " 1 borderline paper needs review." if review == 1 else \
+        f" {review} borderline papers need review." if review else ""
+    if uncertain:
+        note += (" 1 paper's section is uncertain" if uncertain == 1 else
+                 f" {uncertain} papers' sections are uncertain") + ": look for *or …?* in the tables."
+    lines = [marker, "", INTRO.format(proposed=papers, review=note), ""]
+    if counts:
+        shown = [f"{sanitize(key.replace('_', ' ').capitalize(), max_chars=40)}: {int(value)}"
+                 for key, value in counts.items()]
+        lines += [" \u00b7 ".join(shown), ""]
+    return "\n".join(lines) + "\n"
+
+
+def _link(addition: Addition) -> str:
+    return f"[{sanitize(addition.paper.title)}]({abs_url(addition.paper.arxiv_id)})"
+
+
+def _date(addition: Addition) -> str:
+    published = utc(addition.paper.published)
+    return published.date().isoformat() if published else "-"
+
+
+def _row(addition: Addition, names: Mapping[str, str]) -> str:
+    why = sanitize(addition.reason, max_chars=REASON_MAX_CHARS) or "-"
+    if addition.other_section is not None:
+        other = addition.other_section.value
+        why = f"*or {sanitize(names.get(other, other), max_chars=80)}?* {why}"
+    return (f"| {_link(addition)} | {format_authors(addition.paper.authors)} | {_date(addition)} | "
+            f"{addition.probability:.0%} | {why} |\n")
+
+
+def _review_item(addition: Addition, names: Mapping[str, str]) -> str:
+    label = Label(addition.label).value
+    section = sanitize(names.get(label, label), max_chars=80)
+    why = sanitize(addition.reason, max_chars=REASON_MAX_CHARS)
+    return (f"- {_link(addition)} \u2014 {format_authors(addition.paper.authors)}, {_date(addition)}: "
+            f"best guess **{section}** ({addition.probability:.0%}){': ' + why if why else ''}\n")

@@ -1,0 +1,166 @@
+"""Is this paper already on the list? Title normalisation and a strict fuzzy title match.
+
+Used by ``bot/awesome.py`` (against the README and the open PR) before anything is proposed. A paper is
+listed when its base arXiv id is, or when its title matches a listed title after folding case, accents,
+punctuation, Markdown escapes, HTML entities and LaTeX. The fuzzy part only forgives spelling-level
+differences (``Quantisation``/``Quantization``, ``Model``/``Models``, ``Few-Step``/``FewStep``): a title
+with a word added or removed ("Consistency Models" vs "Bidirectional Consistency Models") is another paper.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.awesome.markdown import clean_text
+from bot.core.models import parse_arxiv_id
+
+DEFAULT_THRESHOLD = 92.0
+WORD_THRESHOLD = 80.0  # two differing words are one word spelt two ways ("quantisation") at this ratio
+
+_MD_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+          "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
+
+
+def _greek(name: str, case: str) -> str:
+    return unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
+
+
+# LaTeX that arXiv titles use where lists write Unicode: Greek letters and function names.
+_LATEX_SYMBOLS = {
+    **{name: _greek(name, "SMALL") for name in _GREEK},
+    **{name.capitalize(): _greek(name, "CAPITAL") for name in _GREEK},
+    "varepsilon": "ε", "vartheta": "θ", "varphi": "φ", "varrho": "ρ", "varsigma": "ς", "ell": "ℓ",
+    **{name: f" {name} " for name in ("log", "ln", "exp", "sin", "cos", "max", "min", "lim")},
+}
+# Greek letters compare as their names: "Delta-DiT", "Δ-DiT" and "$\\Delta$-DiT" are one title.
+_GREEK_NAMES = {_LATEX_SYMBOLS[name]: name for name in _GREEK}  # lower case: applied after casefold
+_MATH_RE = re.compile(r"\$([^$]{1,60})\$")
+_LATEX_NAME_RE = re.compile(r"\\([A-Za-z]+)")
+_LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+\*?")
+_NON_WORD_RE = re.compile(r"[\W_]+")
+
+
+def plain_math(text: str) -> str:
+    """``$\\alpha$-Quant`` -> ``α-Quant``, ``$O(n\\log n)$`` -> ``O(n log n)``: inline math made only of Greek
+    letters, function names and plain characters becomes plain text; any other math is left as it is."""
+    def plain(match: re.Match[str]) -> str:
+        if not _LATEX_NAME_RE.search(match.group(1)):  # "$5 and $6": money, not math
+            return match.group(0)
+        inner = _LATEX_NAME_RE.sub(lambda m: _LATEX_SYMBOLS.get(m.group(1), m.group(0)), match.group(1))
+        if "\\" in inner or any(ch in inner for ch in "^_{}"):
+            return match.group(0)
+        return " ".join(inner.split()) if inner.strip() else match.group(0)
+
+    return _MATH_RE.sub(plain, text)
+
+
+def normalize_title(text: str | None) -> str:
+    """Lower-case words separated by single spaces: no punctuation, accents, Markdown, HTML or LaTeX
+    (Greek letters count as themselves, ``&`` as "and")."""
+    text = plain_math(clean_text(html.unescape(text or ""))).replace("&", " and ")
+    text = _MD_ESCAPE_RE.sub(r"\1", text)  # \[ \| \' ... (Markdown escapes; LaTeX accents like \'e too)
+    text = _LATEX_COMMAND_RE.sub(" ", text)  # \emph{x} -> " {x}", $\alpha$ -> "$ $"
+    text = unicodedata.normalize("NFKD", text).casefold()
+    text = "".join(_GREEK_NAMES.get(ch, ch) for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD_RE.sub(" ", text).strip()
+
+
+def _stems(normalized: str) -> tuple[str, ...]:
+    return tuple(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in normalized.split())
+
+
+def titles_match(a: str, b: str, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    """True when two titles name the same paper (see the module docstring for what is forgiven)."""
+    return _match_normalized(normalize_title(a), normalize_title(b), threshold) is not None
+
+
+def _match_normalized(a: str, b: str, threshold: float) -> float | None:
+    if not a or not b:
+        return None
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return 100.0
+    stems_a, stems_b = _stems(a), _stems(b)
+    if stems_a == stems_b:
+        return 100.0
+    if len(stems_a) != len(stems_b):
+        return None
+    for word_a, word_b in zip(stems_a, stems_b, strict=True):
+        if word_a != word_b and fuzz.ratio(word_a, word_b) < WORD_THRESHOLD:
+            return None  # another word, not another spelling: "Q-DM" vs "Q-DiT", "PTQD" vs "Towards"
+    score = fuzz.ratio(a, b)
+    return score if score >= threshold else None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why a paper counts as listed: the id or the title it matched, and where."""
+
+    by: str  # "id", "doi" or "title"
+    title: str  # the listed title as written
+    arxiv_id: str | None
+    score: float
+    line: int | None = None  # 0-based README line, None for ids/titles from elsewhere (the open PR)
+
+
+@dataclass
+class TitleIndex:
+    """Listed ids and titles, built once and queried per paper."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    _ids: dict[str, Match] = field(default_factory=dict)
+    _dois: dict[str, Match] = field(default_factory=dict)
+    _compact: dict[str, Match] = field(default_factory=dict)
+    _by_length: dict[int, dict[str, Match]] = field(default_factory=dict)
+
+    def add(self, title: str | None, arxiv_ids: Iterable[str] = (), line: int | None = None,
+            dois: Iterable[str] = ()) -> None:
+        """Record one listed entry (its title as written and any arXiv ids and DOIs in its links)."""
+        ids = [base for base in (_base_id(i) for i in arxiv_ids) if base]
+        normalized = normalize_title(title)
+        for base in ids:
+            self._ids.setdefault(base, Match("id", title or "", base, 100.0, line))
+        for doi in dois:
+            first = ids[0] if ids else None
+            self._dois.setdefault(doi.lower(), Match("doi", title or "", first, 100.0, line))
+        if normalized:
+            match = Match("title", title or "", ids[0] if ids else None, 100.0, line)
+            self._compact.setdefault(normalized.replace(" ", ""), match)
+            self._by_length.setdefault(len(normalized.split()), {}).setdefault(normalized, match)
+
+    def find(self, arxiv_id: str | None, title: str | None, doi: str | None = None) -> Match | None:
+        """The listed entry this paper duplicates, by id first, then by DOI, then by title; None if new."""
+        base = _base_id(arxiv_id) if arxiv_id else None
+        if base and base in self._ids:
+            return self._ids[base]
+        if doi and doi.lower() in self._dois:
+            return self._dois[doi.lower()]
+        normalized = normalize_title(title)
+        if not normalized:
+            return None
+        exact = self._compact.get(normalized.replace(" ", ""))
+        if exact is not None:
+            return Match("title", exact.title, exact.arxiv_id, 100.0, exact.line)
+        candidates = self._by_length.get(len(normalized.split()), {})
+        near = process.extract(normalized, list(candidates), scorer=fuzz.ratio, score_cutoff=self.threshold,
+                               limit=None)
+        for listed, _, _ in sorted(near, key=lambda hit: (-hit[1], hit[0])):
+            score = _match_normalized(normalized, listed, self.threshold)
+            if score is not None:
+                found = candidates[listed]
+                return Match("title", found.title, found.arxiv_id, score, found.line)
+        return None
+
+
+def _base_id(text: str) -> str | None:
+    try:
+        return parse_arxiv_id(text)[0]
+    except ValueError:
+        return None

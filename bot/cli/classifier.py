@@ -1,0 +1,168 @@
+"""``paperbot train`` and ``paperbot evaluate``: how good the classifier is, beside two baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from bot.cli.app import App, pass_app
+
+
+def _contenders():  # type: ignore[no-untyped-def]
+    from classifier.baselines import BASELINES
+    from classifier.model import paperbot_predictor
+
+    return {"paperbot": paperbot_predictor, **BASELINES}
+
+
+def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``YYYY-MM`` or ``YYYY-MM-DD`` -> ``YYYY-MM-DD`` (the first of the month for a month)."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value if len(value) != 7 else f"{value}-01").isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM or YYYY-MM-DD)") from None
+
+
+@click.command("train")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20),
+              help="Cross-validation folds.")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(1, 10),
+              help="Repeat the cross-validation with this many fold seeds and print each one's figures and "
+                   "their mean: a difference smaller than the spread between seeds is noise.")
+@click.option("--holdout-from", "holdout", metavar="DATE", callback=_iso_month_or_date,
+              help="Instead of cross-validating, train on the papers published before DATE (YYYY-MM or "
+                   "YYYY-MM-DD) and score the rubric-read papers published from DATE on: how the model "
+                   "does on papers later than any it learned from.")
+@click.option("--monthly", is_flag=True,
+              help="With --holdout-from: retrain at the start of each month from DATE on and score that "
+                   "month's papers, as the bot meets them; the figures pool the months.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@pass_app
+def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bool, as_json: bool) -> None:
+    """Fit the classifier on the labelled corpus and the maintainers' decisions; print a per-label report.
+
+    The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
+    beside two baselines trained on the same folds: keyword rules on titles, and TF-IDF + linear SVM.
+    With --holdout-from, the report is on the papers published from that date instead, trained on the
+    earlier ones; add --monthly to retrain month by month.
+
+    \b
+    Example:
+        paperbot train
+        paperbot train --seeds 3                          # is a change to the model more than noise?
+        paperbot train --holdout-from 2025-09             # does it hold up on later papers?
+        paperbot train --holdout-from 2025-06 --monthly   # ... on each month's papers, retrained monthly
+    """
+    from bot.pipeline import stages
+    from classifier import evaluate
+    from classifier.model import train
+
+    given = click.get_current_context().get_parameter_source
+    if holdout and (seeds > 1 or given("folds") is ParameterSource.COMMANDLINE):
+        raise click.UsageError("--holdout-from replaces cross-validation: leave out --folds and --seeds")
+    if monthly and not holdout:
+        raise click.UsageError("--monthly needs --holdout-from DATE, the first month to score")
+    embedder = stages.make_embedder(app.settings)
+    examples = stages.training_examples(app.engine)
+    vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples])
+    if holdout and monthly:
+        results, windows = evaluate.monthly_from(_contenders(), examples, vectors, start=holdout)
+        if as_json:
+            click.echo(json.dumps({"holdout_from": holdout, "monthly": True,
+                                   "months": [dataclasses.asdict(window) for window in windows],
+                                   "scored": sum(window.scored for window in windows),
+                                   "results": evaluate.render_json(results)}, indent=2))
+            return
+        click.echo(f"retrained at the start of each month from {holdout} on, scoring that month's "
+                   "rubric-read papers:")
+        for window in windows:
+            click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
+        months = f"{len(windows)} month" + ("s" if len(windows) != 1 else "")
+        click.echo(evaluate.render_text(results, title=f"\n{months} pooled"))
+        return
+    if holdout:
+        results, n_train, n_scored = evaluate.holdout_from(_contenders(), examples, vectors, start=holdout)
+        if as_json:
+            click.echo(json.dumps({"holdout_from": holdout, "trained_on": n_train, "scored": n_scored,
+                                   "results": evaluate.render_json(results)}, indent=2))
+            return
+        click.echo(evaluate.render_text(
+            results, title=f"trained on the {n_train} papers published before {holdout}, "
+                           f"scored on the {n_scored} rubric-read papers published since"))
+        return
+    started = time.perf_counter()
+    model = train(examples, vectors, seed=app.settings.classifier.seed)
+    seconds = time.perf_counter() - started
+    first = app.settings.classifier.seed
+    by_seed = {seed: evaluate.cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
+               for seed in range(first, first + seeds)}
+    results = by_seed[first]
+    if as_json:
+        figures: dict[str, object] = {
+            "model_version": model.version, "training_papers": model.n_train,
+            "training_seconds": round(seconds, 2), "cross_validated": evaluate.render_json(results)}
+        if seeds > 1:
+            figures["by_seed"] = {str(seed): evaluate.render_json(r) for seed, r in by_seed.items()}
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(evaluate.render_text(
+        results, title=f"{folds}-fold cross-validation on the training data, fold seed {first} "
+                       "(papers read against the rubric are scored)"))
+    if seeds > 1:
+        click.echo("\n" + evaluate.render_seeds(by_seed))
+    click.echo(f"\nmodel {model.version}: {model.n_train} training papers, fitted in {seconds:.1f} s")
+
+
+@click.command("evaluate")
+@click.option("--data", "data_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled papers (JSONL: title, abstract, label) never trained on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@pass_app
+def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
+    """Score paperbot and two baselines on a labelled file: relevance P/R/F1, section accuracy, macro-F1,
+    per-label F1 and confusion matrices, side by side, with 95% bootstrap intervals for the headline
+    figures and for paperbot's lead over each baseline.
+
+    Papers of the file are removed from the training data first (by arXiv id and title).
+
+    \b
+    Example:
+        paperbot evaluate --data dev.jsonl
+    """
+    from bot.awesome.titles import normalize_title
+    from bot.core.errors import ClassifierError
+    from bot.pipeline import stages
+    from classifier import evaluate
+    from classifier.corpus import load_jsonl
+
+    test, errors = load_jsonl(data_path)
+    for error in errors:
+        click.echo(f"{data_path}: {error}; skipped", err=True)
+    if not test:
+        raise ClassifierError(f"{data_path} has no readable labelled papers")
+    held_ids = {p.arxiv_id for p in test if p.arxiv_id}
+    held_titles = {normalize_title(p.title) for p in test}
+    embedder = stages.make_embedder(app.settings)
+    train = [e for e in stages.training_examples(app.engine)
+             if e.arxiv_id not in held_ids and normalize_title(e.title) not in held_titles]
+    train_vectors = stages.text_vectors(app.engine, embedder, [e.text for e in train])
+    test_vectors = stages.text_vectors(app.engine, embedder, [p.text for p in test])
+    results = evaluate.compare(_contenders(), train, train_vectors, test, test_vectors)
+    if as_json:
+        click.echo(json.dumps(evaluate.render_json(results), indent=2))
+        return
+    click.echo(evaluate.render_text(results,
+                                    title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
+
+
+COMMANDS: list[click.Command] = [train_cmd, evaluate_cmd]

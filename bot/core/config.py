@@ -1,0 +1,370 @@
+"""Settings: built once at the CLI edge from ``paperbot.toml``, the environment and flags.
+
+This is the only module that reads ``os.environ``. Everything else receives a frozen ``Settings`` (or one
+of its parts) explicitly. A bad value raises ``ConfigError`` naming the key and why, before any work.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.core.errors import ConfigError
+from bot.core.labels import SECTION_LABELS, Label
+
+CONFIG_FILE = "paperbot.toml"
+
+# arXiv asks for "no more than one request every three seconds" over one connection:
+# https://info.arxiv.org/help/api/tou.html
+ARXIV_MIN_DELAY_SECONDS = 3.0
+DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+DEFAULT_CATEGORIES = ("cs.CV", "cs.LG", "cs.AI", "cs.CL", "cs.GR", "eess.IV")
+
+# The list is about diffusion-family models made cheaper. Papers say so in the abstract far more often than
+# in the title (about one relevant paper in six names the efficiency only in its abstract), so every term is
+# searched in the abstract as well as the title: the query is `(family) AND (efficiency)`.
+DEFAULT_FAMILY_TERMS = (
+    "diffusion", "denoising", "score-based", "flow matching", "rectified flow", "consistency model",
+    "consistency models", "DiT", "DiTs", "latent diffusion", "stable diffusion", "text-to-image",
+    "text-to-video", "video generation", "image generation",
+)
+DEFAULT_EFFICIENCY_TERMS = (
+    "distillation", "distill", "distilled", "few-step", "one-step", "single-step", "step", "steps",
+    "quantization", "quantized", "low-bit", "binarization", "pruning", "pruned", "sparse", "sparsity",
+    "cache", "caching", "token merging", "efficient", "efficiency", "accelerate", "accelerating",
+    "acceleration", "speedup", "speed-up", "faster", "fast", "latency", "inference", "sampling",
+    "sampler", "solver", "compression", "lightweight", "real-time", "parallel", "memory", "mobile",
+)
+
+
+def build_query(family_terms: tuple[str, ...], efficiency_terms: tuple[str, ...]) -> str:
+    """An arXiv ``search_query`` matching the two term groups in titles or abstracts."""
+
+    def group(terms: tuple[str, ...]) -> str:
+        parts = []
+        for term in terms:
+            quoted = f'"{term}"' if (" " in term or "-" in term) else term
+            parts.append(f"ti:{quoted} OR abs:{quoted}")
+        return "(" + " OR ".join(parts) + ")"
+
+    return f"{group(family_terms)} AND {group(efficiency_terms)}"
+
+
+DEFAULT_QUERY = build_query(DEFAULT_FAMILY_TERMS, DEFAULT_EFFICIENCY_TERMS)
+
+DEFAULT_SECTIONS = {
+    Label.DISTILLATION.value: "Knowledge Distillation for Diffusion Models",
+    Label.PRUNING.value: "Pruning and Sparsity for Diffusion Models",
+    Label.QUANTIZATION.value: "Quantization for Diffusion Models",
+    Label.OTHER.value: "Other",
+}
+
+
+USER_AGENT = "paperbot/0.1 (+{home}; awesome-list maintenance bot)"
+DEFAULT_USER_AGENT = USER_AGENT.format(home="https://github.com/paperbot")
+MAX_DAYS = 36500.0
+
+
+@dataclass(frozen=True)
+class ArxivSettings:
+    api_url: str = DEFAULT_ARXIV_API_URL
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    query: str = DEFAULT_QUERY
+    overlap_days: float = 3.0
+    first_run_days: float = 7.0
+    page_size: int = 200
+    delay_seconds: float = ARXIV_MIN_DELAY_SECONDS
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 60.0
+    max_retries: int = 5
+    retry_budget_seconds: float = 900.0
+    backoff_base_seconds: float = 5.0
+    backoff_max_seconds: float = 300.0
+    # Unset: "paperbot/0.1 (+https://github.com/OWNER/NAME; awesome-list maintenance bot)", naming the
+    # list's repository (GITHUB_REPOSITORY) so arXiv can tell whose bot is calling.
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    review_low: float = 0.35
+    review_high: float = 0.65
+    # A filed paper whose section holds less than this share of its relevance probability is marked
+    # "section uncertain" in the pull request, with the runner-up section named (0 turns the mark off).
+    uncertain_section_below: float = 0.6
+    seed: int = 0
+    # "all-MiniLM-L6-v2" (the real model), or "hashing-N": a model-free embedder for demos and plumbing
+    # tests, useless for real classification.
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class ListSettings:
+    path: str = "README.md"
+    sections: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SECTIONS))
+    entry_template: str | None = None
+    order: str = "newest-first"
+    title_match_threshold: float = 92.0
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    token: str | None = field(default=None, repr=False)  # a secret: never printed
+    repository: str | None = None
+    api_url: str = DEFAULT_GITHUB_API_URL
+    branch: str = "paperbot/new-papers"
+    base: str | None = None
+    labels: tuple[str, ...] = ("paperbot",)
+    pr_title: str = "paperbot: new papers for the list"
+    state_branch: str = "paperbot/state"
+    # The bot's own login, for a GitHub App installation token ("my-app[bot]"), which cannot read /user;
+    # unset, it is read from /user, or is github-actions[bot] for the Actions GITHUB_TOKEN.
+    bot_login: str | None = None
+    timeout_seconds: float = 15.0
+    max_retries: int = 3
+    retry_budget_seconds: float = 120.0
+    # GitHub asks integrations to pace requests and wait at least a second between writes:
+    # https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+    seconds_between_requests: float = 0.25
+    seconds_between_writes: float = 1.0
+    backoff_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///paperbot.db"
+    out_dir: str = "paperbot-out"
+    schedule_cron: str = "37 6 * * *"
+    max_new_papers: int = 200
+    arxiv: ArxivSettings = field(default_factory=ArxivSettings)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    list: ListSettings = field(default_factory=ListSettings)
+    github: GitHubSettings = field(default_factory=GitHubSettings)
+    source: str = "defaults"
+    step_summary: str | None = None  # $GITHUB_STEP_SUMMARY on Actions: counts and the PR link go there
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, secrets masked."""
+        data = asdict(self)
+        if data["github"]["token"]:
+            data["github"]["token"] = "***"
+        data["database_url"] = _mask_url(data["database_url"])
+        return data
+
+
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd|secret|token|api_?key|access_?key)=)[^&]*")
+
+
+def _mask_url(url: str) -> str:
+    """Hide the secrets in a database URL: the password of ``scheme://user:secret@host`` and secret-named
+    query parameters (``?password=…``)."""
+    url = _SECRET_QUERY.sub(r"\1***", url)
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def _check_api_url(key: str, url: str, credentials_why: str) -> None:
+    """An API root must be an http(s) URL without a user or password in it (never echoed: a secret)."""
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(key, f"expected an http(s) URL, got {url!r}")
+    if "@" in url.partition("://")[2].split("/", 1)[0]:
+        raise ConfigError(key, credentials_why)
+
+
+_SECTIONS = {"arxiv": ArxivSettings, "classifier": ClassifierSettings, "list": ListSettings,
+             "github": GitHubSettings}
+_TOP_LEVEL = {"database_url", "out_dir", "schedule_cron", "max_new_papers"}
+# Never read from the file: they come from the environment GitHub Actions sets.
+_ENV_ONLY = {("github", "token")}
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Check one value against the type of its default; return it in the dataclass's type."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"expected a whole number, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(key, f"expected a finite number, got {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(key, f"expected a list of strings, got {value!r}")
+        return tuple(value)
+    if isinstance(default, Mapping):
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(key, f"expected a table of strings, got {value!r}")
+        return dict(value)
+    if default is None or isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(key, f"expected a string, got {value!r}")
+        return value
+    raise ConfigError(key, "unsupported setting")  # pragma: no cover - a programming error
+
+
+def _apply(obj: Any, table: Mapping[str, Any], prefix: str) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if key not in known or (prefix.rstrip("."), key) in _ENV_ONLY:
+            why = "set it in the environment, not in the file" if key in known else "unknown setting"
+            raise ConfigError(name, why)
+        changes[key] = _coerce(name, value, getattr(obj, key))
+    return replace(obj, **changes)
+
+
+def _validate(s: Settings) -> None:
+    a = s.arxiv
+    if a.delay_seconds < 0:
+        raise ConfigError("arxiv.delay_seconds", "must be zero or more")
+    if not 1 <= a.page_size <= 2000:
+        raise ConfigError("arxiv.page_size", "arXiv serves 1 to 2000 results a page")
+    for key in ("connect_timeout_seconds", "read_timeout_seconds", "retry_budget_seconds",
+                "backoff_base_seconds", "backoff_max_seconds"):
+        if getattr(a, key) <= 0:
+            raise ConfigError(f"arxiv.{key}", "must be more than zero")
+    if a.max_retries < 0:
+        raise ConfigError("arxiv.max_retries", "must be zero or more")
+    if a.overlap_days < 0 or a.first_run_days <= 0:
+        raise ConfigError("arxiv.overlap_days" if a.overlap_days < 0 else "arxiv.first_run_days",
+                          "must be a positive number of days")
+    for key in ("overlap_days", "first_run_days"):
+        if getattr(a, key) > MAX_DAYS:
+            raise ConfigError(f"arxiv.{key}", f"at most {MAX_DAYS} days (arXiv opened in 1991)")
+    if not a.categories:
+        raise ConfigError("arxiv.categories", "name at least one arXiv category")
+    if not a.query.strip():
+        raise ConfigError("arxiv.query", "must not be empty")
+    _check_api_url("arxiv.api_url", a.api_url, "must not carry a user or password (arXiv's API is public)")
+    c = s.classifier
+    if not 0.0 <= c.review_low <= c.review_high <= 1.0:
+        raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
+    if not 0.0 <= c.uncertain_section_below <= 1.0:
+        raise ConfigError("classifier.uncertain_section_below", "must be between 0 and 1")
+    model = c.embedding_model
+    if model != "all-MiniLM-L6-v2" and not (model.startswith("hashing-") and model[8:].isdigit()):
+        raise ConfigError("classifier.embedding_model", "expected all-MiniLM-L6-v2 or hashing-N")
+    unknown = set(s.list.sections) - {label.value for label in SECTION_LABELS}
+    if unknown:
+        raise ConfigError("list.sections", f"unknown label(s) {sorted(unknown)}; use "
+                          + ", ".join(label.value for label in SECTION_LABELS))
+    if s.list.entry_template is not None:
+        from bot.awesome.entries import check_template
+        from bot.core.errors import ListError
+
+        try:
+            check_template(s.list.entry_template)
+        except ListError as exc:
+            why = str(exc).removeprefix("list.entry_template").lstrip(": ")
+            raise ConfigError("list.entry_template", why) from None
+    if s.list.order not in {"newest-first", "oldest-first", "append"}:
+        raise ConfigError("list.order", "expected newest-first, oldest-first or append")
+    if not 0 < s.list.title_match_threshold <= 100:
+        raise ConfigError("list.title_match_threshold", "expected a score between 0 and 100")
+    if s.github.repository is not None and s.github.repository.count("/") != 1:
+        raise ConfigError("GITHUB_REPOSITORY", f"expected OWNER/NAME, got {s.github.repository!r}")
+    _validate_github(s.github)
+    if not s.database_url or "://" not in s.database_url:
+        raise ConfigError("database_url", "expected a SQLAlchemy URL such as sqlite:///paperbot.db")
+    if s.max_new_papers <= 0:
+        raise ConfigError("max_new_papers", "must be more than zero")
+    if len(s.schedule_cron.split()) != 5:  # fully checked by `paperbot schedule` (APScheduler)
+        raise ConfigError("schedule_cron", f"expected five cron fields, got {s.schedule_cron!r}")
+
+
+def _validate_github(g: GitHubSettings) -> None:
+    _check_api_url("GITHUB_API_URL", g.api_url,
+                   "must not carry a user or token; the token goes in GITHUB_TOKEN")
+    for key in ("branch", "state_branch", "pr_title"):
+        if not getattr(g, key).strip():
+            raise ConfigError(f"github.{key}", "must not be empty")
+    # paperbot force-moves and deletes its PR branch and replaces its state branch wholesale: neither may
+    # be the list's own branch, nor each other (the repository's default branch is checked at publish time).
+    if g.branch == g.state_branch:
+        raise ConfigError("github.state_branch", f"must differ from github.branch ({g.branch!r})")
+    if g.base is not None and g.base in (g.branch, g.state_branch):
+        key = "github.branch" if g.base == g.branch else "github.state_branch"
+        raise ConfigError(key, f"must differ from github.base ({g.base!r}): paperbot force-moves it")
+    for key in ("timeout_seconds", "retry_budget_seconds"):
+        if getattr(g, key) <= 0:
+            raise ConfigError(f"github.{key}", "must be more than zero")
+    for key in ("seconds_between_requests", "seconds_between_writes", "backoff_seconds"):
+        if getattr(g, key) < 0:
+            raise ConfigError(f"github.{key}", "must be zero or more")
+    if g.max_retries < 0:
+        raise ConfigError("github.max_retries", "must be zero or more")
+
+
+def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build the effective settings: defaults < paperbot.toml < environment < flags.
+
+    ``config_path`` None means ``./paperbot.toml`` if it exists. ``overrides`` are top-level keys from
+    command-line flags (``database_url``, ``out_dir``).
+    """
+    environ = os.environ if env is None else env
+    settings = Settings()
+    path = Path(config_path) if config_path is not None else Path(CONFIG_FILE)
+    if config_path is not None and not path.exists():
+        raise ConfigError("--config", f"no such file: {path}")
+    if path.exists() and path.is_dir():
+        raise ConfigError(str(path), "is a folder, not a settings file")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(str(path), f"cannot read it: {exc.strerror or exc}") from None
+        top: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in _SECTIONS:
+                if not isinstance(value, dict):
+                    raise ConfigError(key, "expected a table")
+                settings = replace(settings, **{key: _apply(getattr(settings, key), value, f"{key}.")})
+            elif key in _TOP_LEVEL:
+                top[key] = _coerce(key, value, getattr(settings, key))
+            else:
+                raise ConfigError(key, "unknown setting")
+        settings = replace(settings, source=str(path), **top)
+
+    if environ.get("PAPERBOT_DB_URL"):
+        settings = replace(settings, database_url=environ["PAPERBOT_DB_URL"])
+    if environ.get("PAPERBOT_ARXIV_API_URL"):
+        settings = replace(settings, arxiv=replace(settings.arxiv, api_url=environ["PAPERBOT_ARXIV_API_URL"]))
+    github = settings.github
+    github = replace(
+        github,
+        token=environ.get("GITHUB_TOKEN") or None,
+        repository=environ.get("GITHUB_REPOSITORY") or github.repository,
+        api_url=(environ.get("GITHUB_API_URL") or github.api_url).rstrip("/"),
+    )
+    settings = replace(settings, github=github, step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
+    if settings.arxiv.user_agent == DEFAULT_USER_AGENT and github.repository:
+        home = (f"https://github.com/{github.repository}" if github.api_url == DEFAULT_GITHUB_API_URL
+                else f"{github.api_url} {github.repository}")
+        settings = replace(settings, arxiv=replace(settings.arxiv, user_agent=USER_AGENT.format(home=home)))
+    if overrides:
+        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    _validate(settings)
+    return settings

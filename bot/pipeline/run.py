@@ -1,0 +1,348 @@
+"""The main job, ``paperbot run``: fetch → embed → classify → read the list → learn → render → publish.
+
+A dry run by default: it writes the proposed README, the PR body, the diff and a JSON report into the
+output folder. ``--open-pr`` publishes the one rolling pull request (and closes it when nothing is left).
+The list and the bot's pull requests are the ground truth: "already listed", "already proposed" and
+"rejected" are re-derived from them on every run, so a lost database costs one slower run, never a
+duplicate proposal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.awesome import resolve as listing
+from bot.awesome.entries import code_url_for
+from bot.awesome.feedback import (
+    MOVED,
+    REJECTED,
+    Decision,
+    decide_closed,
+    decide_open,
+    entry_labels,
+    listed_labels,
+)
+from bot.awesome.insert import AwesomeList, build_index, insert_entries, parse_list, render_diff
+from bot.awesome.prbody import parse_declined, parse_pr_body_marker, render_pr_body, with_declined
+from bot.core.config import Settings
+from bot.core.errors import BotError, PublishError
+from bot.core.labels import Label
+from bot.core.models import Addition, Paper, Prediction, RunReport
+from bot.pipeline import stages
+from db import decisions, store
+from db.session import session_scope
+
+log = logging.getLogger(__name__)
+
+REVIEW_WINDOW = timedelta(days=30)  # borderline papers stay in the PR body's review list this long
+COMMIT_MESSAGE = "paperbot: add new papers to the list"
+CLOSE_COMMENT = "Nothing is left to add: every paper this pull request proposed is now listed or declined."
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out_dir: Path
+    list_path: Path | None = None
+    open_pr: bool = False
+    fetch: bool = True
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class Outcome:
+    report: RunReport
+    diff: str
+    changed: bool
+
+
+@contextmanager
+def _timed(report: RunReport, step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.timings[step] = round(time.perf_counter() - start, 3)
+
+
+def _publisher(settings: Settings, options: RunOptions):  # type: ignore[no-untyped-def]
+    if not options.open_pr and options.list_path is not None:
+        return None
+    if not settings.github.repository:
+        if options.open_pr:
+            raise PublishError("--open-pr needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN")
+        raise BotError("no list to read: pass --list PATH, or set GITHUB_REPOSITORY (and GITHUB_TOKEN) "
+                       "to read it from GitHub")
+    return make_publisher(settings)
+
+
+def make_publisher(settings: Settings, repository: str | None = None):  # type: ignore[no-untyped-def]
+    """The GitHub side, paced as configured (``[github]`` seconds_between_requests/writes)."""
+    from dataclasses import replace
+
+    from bot.github.pulls import Publisher
+
+    github = replace(settings.github, repository=repository) if repository else settings.github
+    return Publisher(github, seconds_between_requests=github.seconds_between_requests,
+                     seconds_between_writes=github.seconds_between_writes,
+                     backoff_seconds=github.backoff_seconds)
+
+
+def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=None) -> Outcome:  # type: ignore[no-untyped-def]
+    if options.out_dir.exists() and not options.out_dir.is_dir():
+        raise BotError(f"out_dir {options.out_dir} is a file; it must be a folder (or not exist yet)")
+    report = RunReport()
+    with session_scope(engine) as session:
+        report.run_id = store.start_run(session, "run")
+    publisher = None
+    try:
+        publisher = _publisher(settings, options)
+        outcome = _run(settings, engine, options, report, publisher, embedder)
+    except BaseException as exc:
+        report.status = "failed"
+        report.errors.append(str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}")
+        with session_scope(engine) as session:
+            store.finish_run(session, report.run_id, store.FAILED, error=report.errors[-1])
+        _write_report(options.out_dir, report)
+        raise
+    finally:
+        if publisher is not None:
+            publisher.close()
+    with session_scope(engine) as session:
+        store.finish_run(session, report.run_id, store.SUCCESS, fetched=report.fetched, new=report.new,
+                         updated=report.updated, skipped=report.skipped)
+    _write_report(options.out_dir, report)
+    _write_step_summary(settings, report)
+    return outcome
+
+
+def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport, publisher,  # type: ignore[no-untyped-def]
+         embedder) -> Outcome:
+    if options.fetch:
+        with _timed(report, "fetch"):
+            fetched = stages.fetch(settings, engine, since=options.since, until=options.until)
+        report.fetched, report.new, report.updated = fetched.fetched, fetched.new, fetched.updated
+        report.skipped = fetched.skipped + fetched.unchanged
+    path = settings.list.path
+    with _timed(report, "read_list"):
+        if options.list_path is not None:
+            try:
+                readme, base_sha = options.list_path.read_text(encoding="utf-8"), None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise BotError(f"cannot read the list {options.list_path}: {exc}") from None
+        else:
+            readme, base_sha = publisher.read_file(path)
+        doc = parse_list(readme)
+        open_pr = publisher.open_pr(path) if publisher else None
+        history = publisher.bot_pull_requests("closed", path=None) if publisher else []
+        resolution = listing.resolve(settings, engine, doc)
+    listed = resolution.listed
+    with _timed(report, "learn"):
+        learned = _learn(settings, engine, listed, history, open_pr)
+    embedder = embedder or stages.make_embedder(settings)
+    with _timed(report, "embed"):
+        report.embedded = stages.embed(engine, embedder)
+    with _timed(report, "classify"):
+        model = stages.train(settings, engine, embedder)
+        report.classified = len(stages.classify(settings, engine, model, embedder))
+    additions, review = candidates(settings, engine, listed)
+    with _timed(report, "render"):
+        insertion = insert_entries(readme, additions, settings.list)
+    added = list(insertion.added)
+    report.proposed, report.needs_review = len(added), len(review)
+    report.already_listed = len(insertion.skipped)
+    # Only what the PR holds: run-by-run counts (fetched, classified) live in the report, so a run with
+    # nothing new leaves the body byte-identical and makes no write.
+    counts = {"proposed": len(added), "needs review": len(review)}
+    declined = _declined(engine, open_pr)
+    body = render_pr_body(added, review, counts, sections=settings.list.sections,
+                          declined=declined) if added else ""
+    diff = render_diff(readme, insertion.readme, path)
+    _write_outputs(options.out_dir, insertion.readme, body, diff)
+    changed = bool(added)
+    report.message = (f"{len(added)} papers proposed" if changed else "no changes") + (
+        f"; learned {len(learned)} decisions" if learned else "")
+    if options.open_pr and publisher is not None:
+        with _timed(report, "publish"):
+            if changed:
+                result = publisher.publish(path, insertion.readme, settings.github.pr_title, body,
+                                           commit_message=COMMIT_MESSAGE, base_sha=base_sha)
+                report.pr_url = result.url
+                proposed = {a.paper.arxiv_id: Label(a.label) for a in added}
+                with session_scope(engine) as session:
+                    decisions.record_open(session, result.number, proposed)
+            else:
+                closed = publisher.close_pr(CLOSE_COMMENT, body=with_declined(open_pr.body, declined)
+                                            if declined else None) if open_pr else None
+                with session_scope(engine) as session:
+                    decisions.record_open(session, None, {})
+                if closed:
+                    report.message += f"; closed pull request #{closed}"
+    report.status = "success"
+    return Outcome(report, diff, changed)
+
+
+def _ensure_papers(settings: Settings, engine: Engine, ids: list[str]) -> set[str]:
+    """Make sure these papers are in the store (after a lost database); returns the ids now present."""
+    from bot.arxiv.client import fetch_by_ids
+
+    with session_scope(engine) as session:
+        missing = sorted(set(ids) - set(store.get_papers(session, ids)))
+    if missing:
+        papers = fetch_by_ids(settings.arxiv, missing)
+        with session_scope(engine) as session:
+            store.upsert_papers(session, papers)
+    with session_scope(engine) as session:
+        return set(store.get_papers(session, ids))
+
+
+def _declined(engine: Engine, open_pr) -> dict[str, Label]:  # type: ignore[no-untyped-def]
+    """The papers the maintainers removed from the open PR, as proposed: its body's marker keeps them."""
+    if open_pr is None:
+        return {}
+    with session_scope(engine) as session:
+        return {p.arxiv_id: p.label for p in decisions.proposals(session, decisions.REJECTED)
+                if p.pr_number == open_pr.number}
+
+
+def _head_labels(settings: Settings, engine: Engine, head: AwesomeList,
+                 proposed: dict[str, Label]) -> dict[str, Label]:
+    """Where each proposed paper sits on the open PR's branch: by its link, else by its title (a maintainer
+    may have dropped the link to match the list's own format; that is not removing the paper)."""
+    found = listed_labels(head, settings.list)
+    missing = [arxiv_id for arxiv_id in proposed if arxiv_id not in found]
+    if missing:
+        lines = entry_labels(head, settings.list)
+        index = build_index(head, threshold=settings.list.title_match_threshold)
+        with session_scope(engine) as session:
+            papers = store.get_papers(session, missing)
+        for arxiv_id, paper in papers.items():
+            match = index.find(None, paper.title)
+            if match is not None and match.line in lines:
+                found[arxiv_id] = lines[match.line]
+    return found
+
+
+def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history, open_pr) -> list[Decision]:  # type: ignore[no-untyped-def]
+    """Settle the bot's past proposals against the list; pick up edits to the open PR."""
+    learned: list[Decision] = []
+    pending: list[Decision] = []
+    for pr in sorted(history, key=lambda p: p.number):
+        proposed = parse_pr_body_marker(pr.body)
+        found = decide_closed(pr.number, pr.merged, proposed, listed)
+        if pr.closed_by_bot and not pr.merged:  # the bot closed it: nothing was declined
+            found = [d for d in found if d.state != REJECTED]
+        # ... but what the maintainers removed while it was open was, whoever closed it
+        found += decide_closed(pr.number, pr.merged, parse_declined(pr.body), listed)
+        pending.extend(found)
+    open_proposed = parse_pr_body_marker(open_pr.body) if open_pr else {}
+    open_declined = parse_declined(open_pr.body) if open_pr else {}
+    if open_pr is not None:
+        pending.extend(decide_closed(open_pr.number, False, open_declined, listed))
+    present = _ensure_papers(settings, engine, sorted({d.arxiv_id for d in pending} | set(open_proposed)))
+    if open_pr is not None and open_pr.readme is not None:
+        head = _head_labels(settings, engine, parse_list(open_pr.readme), open_proposed)
+        pending.extend(decide_open(open_pr.number, open_proposed, head))
+    with session_scope(engine) as session:
+        if open_pr is not None:  # rebuilds "already proposed" when the database was lost
+            known_open = {p.arxiv_id for p in decisions.proposals(session, decisions.OPEN)}
+            missing = {i: label for i, label in open_proposed.items() if i in present and i not in known_open}
+            for arxiv_id, label in missing.items():
+                decisions.settle(session, arxiv_id, label, decisions.OPEN, pr_number=open_pr.number)
+        for decision in pending:
+            if decision.arxiv_id not in present:
+                continue
+            if decision.state == MOVED and decision.final is not None:
+                decisions.correct_open(session, decision.arxiv_id, decision.final)
+                learned.append(decision)
+            elif decisions.settle(session, decision.arxiv_id, decision.proposed, decision.state,
+                                  pr_number=decision.pr_number, final_label=decision.final):
+                learned.append(decision)
+    for decision in learned:
+        log.info("learned: %s", decision.describe())
+    return learned
+
+
+def candidates(settings: Settings, engine: Engine,
+                listed: dict[str, Label]) -> tuple[list[Addition], list[Addition]]:
+    """What to propose: open proposals (kept as the maintainers last saw them) and new relevant papers."""
+    now = store.utcnow()
+    with session_scope(engine) as session:
+        predictions = store.predictions(session)
+        rejected = decisions.rejected_ids(session)
+        open_rows = {p.arxiv_id: p for p in decisions.proposals(session, decisions.OPEN)}
+        settled = {p.arxiv_id for p in decisions.proposals(session) if p.state == decisions.MERGED}
+        wanted = sorted(set(predictions) | set(open_rows))
+        papers = store.get_papers(session, wanted)
+    blocked = rejected | set(listed) | settled
+    additions: list[Addition] = []
+    review: list[Addition] = []
+    doubt = settings.classifier.uncertain_section_below
+    for arxiv_id in wanted:
+        paper = papers.get(arxiv_id)
+        if paper is None or arxiv_id in blocked:
+            continue
+        prediction = predictions.get(arxiv_id)
+        proposal = open_rows.get(arxiv_id)
+        if proposal is not None:
+            label = proposal.final_label or proposal.label
+            additions.append(_addition(paper, label, prediction, doubt))
+        elif prediction is not None and prediction.label.is_section and not prediction.needs_review:
+            additions.append(_addition(paper, prediction.label, prediction, doubt))
+        elif prediction is not None and prediction.needs_review and _recent(paper, now):
+            best = prediction.label if prediction.label.is_section else prediction.runner_up
+            review.append(_addition(paper, best, prediction))
+    additions.sort(key=lambda a: (a.paper.published or now, a.paper.arxiv_id), reverse=True)
+    return additions[: settings.max_new_papers], review
+
+
+def _recent(paper: Paper, now: datetime) -> bool:
+    return paper.published is None or now - paper.published <= REVIEW_WINDOW
+
+
+def _addition(paper: Paper, label: Label, prediction: Prediction | None, doubt: float = 0.0) -> Addition:
+    """``doubt``: name the runner-up section when the label holds less than this share of P(relevant);
+    never for a label the maintainers set by moving the line."""
+    if prediction is None:
+        return Addition(paper=paper, label=label, reason="proposed earlier", code_url=code_url_for(paper))
+    other = prediction.other_section(doubt) if label is prediction.label else None
+    return Addition(paper=paper, label=label, probability=prediction.probability, reason=prediction.reason,
+                    code_url=code_url_for(paper), other_section=other)
+
+
+def _write_outputs(out_dir: Path, readme: str, body: str, diff: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    (out_dir / "pr-body.md").write_text(body, encoding="utf-8")
+    (out_dir / "README.diff").write_text(diff, encoding="utf-8")
+
+
+def _write_report(out_dir: Path, report: RunReport) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=2, default=str) + "\n",
+                                         encoding="utf-8")
+
+
+def _write_step_summary(settings: Settings, report: RunReport) -> None:
+    """Counts and the PR link for the Actions run page; no arXiv text ever goes there."""
+    if not settings.step_summary:
+        return
+    lines = ["## paperbot", "", "| fetched | new | classified | proposed | needs review | skipped |",
+             "| --- | --- | --- | --- | --- | --- |",
+             f"| {report.fetched} | {report.new} | {report.classified} | {report.proposed} | "
+             f"{report.needs_review} | {report.skipped} |", ""]
+    lines.append(f"Pull request: {report.pr_url}" if report.pr_url else f"Result: {report.message}")
+    try:
+        with open(settings.step_summary, "a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as exc:  # the run's own outcome stands; only the Actions page misses its summary
+        log.warning("cannot write the step summary to %s: %s", settings.step_summary, exc.strerror or exc)

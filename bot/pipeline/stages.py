@@ -1,0 +1,192 @@
+"""The order of the stages, and the bookkeeping around each: fetch → embed → classify → list → publish.
+
+This is the only module that knows the order. Each stage records a ``runs`` row (failed ones too) and
+writes its results in one transaction, so an interrupted or failed stage leaves what was stored before
+untouched and the fetch watermark where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.core.config import Settings
+from bot.core.errors import BotError
+from db import store
+from db.session import session_scope
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    run_id: int
+    kind: str
+    window_start: datetime
+    window_end: datetime
+    fetched: int
+    new: int
+    updated: int
+    unchanged: int
+    skipped: int
+    requests: int
+    status: str
+
+    def summary(self) -> str:
+        window = f"{self.window_start:%Y-%m-%d %H:%M} → {self.window_end:%Y-%m-%d %H:%M} UTC"
+        text = (f"fetched {self.fetched} / new {self.new} / updated {self.updated} / "
+                f"skipped {self.skipped + self.unchanged} ({window}, {self.requests} requests)")
+        if self.status == EMPTY:
+            text += "; arXiv returned nothing: the watermark stays put and the next run looks again"
+        return text
+
+
+EMPTY = "empty"
+
+
+def fetch_window(settings: Settings, engine: Engine, since: datetime | None,
+                 until: datetime | None) -> tuple[datetime, datetime, str]:
+    """The window to fetch and the run kind: explicit bounds make a backfill (no watermark change)."""
+    now = store.utcnow()
+    kind = "backfill" if since is not None or until is not None else "fetch"
+    if since is None:
+        with session_scope(engine) as session:
+            mark = store.watermark(session)
+        since = (mark - timedelta(days=settings.arxiv.overlap_days) if mark is not None
+                 else now - timedelta(days=settings.arxiv.first_run_days))
+    until = until or now
+    if since >= until:
+        raise BotError(f"empty window: --since {since:%Y-%m-%d %H:%M} is not before --until "
+                       f"{until:%Y-%m-%d %H:%M}")
+    return since, until, kind
+
+
+def fetch(settings: Settings, engine: Engine, *, since: datetime | None = None,
+          until: datetime | None = None, progress: Progress | None = None) -> FetchOutcome:
+    """Fetch every matching paper in the window and upsert it; advance the watermark only on success."""
+    from bot.arxiv.client import fetch_papers
+
+    window_start, window_end, kind = fetch_window(settings, engine, since, until)
+    with session_scope(engine) as session:
+        run_id = store.start_run(session, kind, window_start, window_end)
+    try:
+        result = fetch_papers(settings.arxiv, window_start, window_end, progress=progress)
+    except BaseException as exc:
+        message = str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}"
+        with session_scope(engine) as session:
+            store.finish_run(session, run_id, store.FAILED, error=message or type(exc).__name__)
+        raise
+    status = EMPTY if getattr(result, "suspicious_empty", False) else store.SUCCESS
+    with session_scope(engine) as session:  # papers and the watermark land together, or not at all
+        counts = store.upsert_papers(session, result.papers, run_id)
+        store.finish_run(session, run_id, status, fetched=len(result.papers), new=counts.new,
+                         updated=counts.updated, skipped=result.skipped, requests=result.requests)
+    return FetchOutcome(run_id, kind, window_start, window_end, len(result.papers), counts.new,
+                        counts.updated, counts.unchanged, result.skipped, result.requests, status)
+
+
+# --- embed and classify -----------------------------------------------------------------------------
+
+EMBED_CHUNK = 256  # papers embedded and committed together: an interruption keeps the finished chunks
+
+
+def make_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured embedder (the real model loads lazily, on the first ``embed`` call)."""
+    from classifier.embed import MODEL_NAME, HashingEmbedder, SentenceTransformerEmbedder
+
+    name = settings.classifier.embedding_model
+    if name == MODEL_NAME:
+        return SentenceTransformerEmbedder()
+    return HashingEmbedder(int(name.split("-", 1)[1]))
+
+
+def embed(engine: Engine, embedder, *, progress: Progress | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Embed every paper that has no vector for this model yet; returns how many were embedded."""
+    from classifier.embed import paper_text
+
+    with session_scope(engine) as session:
+        papers = store.papers_without_embedding(session, embedder.name)
+    done = 0
+    for start in range(0, len(papers), EMBED_CHUNK):
+        chunk = papers[start:start + EMBED_CHUNK]
+        vectors = embedder.embed([paper_text(p.title, p.abstract) for p in chunk])
+        with session_scope(engine) as session:
+            store.save_embeddings(session, embedder.name, [p.arxiv_id for p in chunk], vectors)
+        done += len(chunk)
+        if progress:
+            progress(done, len(papers))
+    return done
+
+
+def text_vectors(engine: Engine, embedder, texts: list[str]):  # type: ignore[no-untyped-def]
+    """Vectors for arbitrary texts, embedded once per model and cached in the database."""
+    import numpy as np
+
+    with session_scope(engine) as session:
+        cached = store.cached_text_vectors(session, embedder.name, texts)
+    missing = sorted({t for t in texts if store.text_hash(t) not in cached})
+    if missing:
+        log.info("embedding %d training texts (cached for later runs)", len(missing))
+        for start in range(0, len(missing), EMBED_CHUNK):
+            chunk = missing[start:start + EMBED_CHUNK]
+            vectors = embedder.embed(chunk)
+            with session_scope(engine) as session:
+                store.save_text_vectors(session, embedder.name, chunk, vectors)
+            cached.update({store.text_hash(t): v for t, v in zip(chunk, vectors, strict=True)})
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([cached[store.text_hash(t)] for t in texts]).astype(np.float32)
+
+
+def training_examples(engine: Engine) -> list:  # type: ignore[type-arg]
+    """The shipped corpus plus the maintainers' own labels (the list, merged and rejected proposals).
+
+    A maintainer's label for a paper replaces the corpus label of the same paper.
+    """
+    from classifier.corpus import MAINTAINER_WEIGHT, LabelledPaper, training_corpus
+    from db.decisions import labelled_papers
+
+    with session_scope(engine) as session:
+        decided = labelled_papers(session)
+    maintainers = [LabelledPaper(arxiv_id=paper.arxiv_id, title=paper.title, abstract=paper.abstract,
+                                 label=label, source=source, weight=MAINTAINER_WEIGHT,
+                                 published=paper.published.date().isoformat() if paper.published else None)
+                   for paper, label, source in decided]
+    overridden = {m.arxiv_id for m in maintainers}
+    return [row for row in training_corpus() if row.arxiv_id not in overridden] + maintainers
+
+
+def train(settings: Settings, engine: Engine, embedder):  # type: ignore[no-untyped-def]
+    """Fit the classifier on the corpus and the maintainers' decisions (seconds on cached vectors)."""
+    from classifier.model import train as fit
+
+    examples = training_examples(engine)
+    vectors = text_vectors(engine, embedder, [e.text for e in examples])
+    return fit(examples, vectors, seed=settings.classifier.seed)
+
+
+def classify(settings: Settings, engine: Engine, model, embedder, *,  # type: ignore[no-untyped-def]
+             everything: bool = False) -> dict[str, object]:
+    """Predict a label for every unclassified paper (all papers with ``everything``) and store it."""
+    with session_scope(engine) as session:
+        papers = store.all_papers(session) if everything else store.unclassified(session)
+    if not papers:
+        return {}
+    embed(engine, embedder)  # a paper without a vector gets one first
+    with session_scope(engine) as session:
+        ids, vectors = store.load_embeddings(session, embedder.name, [p.arxiv_id for p in papers])
+    by_id = {p.arxiv_id: p for p in papers}
+    ordered = [by_id[i] for i in ids]
+    predictions = model.predict([(p.title, p.abstract) for p in ordered], vectors,
+                                review_low=settings.classifier.review_low,
+                                review_high=settings.classifier.review_high)
+    result = dict(zip(ids, predictions, strict=True))
+    with session_scope(engine) as session:
+        store.save_predictions(session, result)
+    return result
