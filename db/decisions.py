@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from bot.core.labels import Label
 from bot.core.models import Paper
+from bot.core.states import ProposalState
 from db.schema import ListEntryRow, PaperRow, ProposalRow
 from db.store import from_db, paper_from_row, to_db, utcnow
 
-OPEN, MERGED, REJECTED, WITHDRAWN = "open", "merged", "rejected", "withdrawn"
 LISTED = "list"  # the source of a label read from the list itself (the section a paper is under)
 # The sources ``labelled_papers`` gives its rows: the list, and proposals the maintainers merged, rejected
 # or moved (a move in a still-open pull request keeps the source ``open``).
-MAINTAINER_SOURCES = frozenset({LISTED, OPEN, MERGED, REJECTED})
+MAINTAINER_SOURCES = frozenset({LISTED, ProposalState.OPEN, ProposalState.MERGED, ProposalState.REJECTED})
 NOT_FOUND = "not-found"  # an entry whose title arXiv did not find: not searched again unless asked
 
 
@@ -44,7 +44,7 @@ class ProposalInfo:
     arxiv_id: str
     label: Label
     pr_number: int | None
-    state: str
+    state: ProposalState
     final_label: Label | None
     proposed_at: datetime
     decided_at: datetime | None
@@ -72,12 +72,12 @@ def list_entries(session: Session) -> list[ListedEntry]:
 
 
 def _info(row: ProposalRow) -> ProposalInfo:
-    return ProposalInfo(row.arxiv_id, Label(row.label), row.pr_number, row.state,
+    return ProposalInfo(row.arxiv_id, Label(row.label), row.pr_number, ProposalState(row.state),
                         Label(row.final_label) if row.final_label else None,
                         from_db(row.proposed_at) or utcnow(), from_db(row.decided_at))
 
 
-def proposals(session: Session, state: str | None = None) -> list[ProposalInfo]:
+def proposals(session: Session, state: ProposalState | None = None) -> list[ProposalInfo]:
     query = select(ProposalRow).order_by(ProposalRow.id)
     if state is not None:
         query = query.where(ProposalRow.state == state)
@@ -94,32 +94,33 @@ def record_open(session: Session, pr_number: int | None, proposed: Mapping[str, 
     """The bot's PR now proposes exactly ``proposed``: add new rows, withdraw open ones it dropped."""
     now = to_db(utcnow())
     open_rows = {row.arxiv_id: row for row in session.scalars(
-        select(ProposalRow).where(ProposalRow.state == OPEN))}
+        select(ProposalRow).where(ProposalRow.state == ProposalState.OPEN))}
     for arxiv_id, row in open_rows.items():
         if arxiv_id not in proposed:
-            row.state, row.decided_at = WITHDRAWN, now
+            row.state, row.decided_at = ProposalState.WITHDRAWN, now
         else:
             row.pr_number, row.label = pr_number, proposed[arxiv_id].value
     for arxiv_id, label in proposed.items():
         if arxiv_id not in open_rows:
             session.add(ProposalRow(arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
-                                    state=OPEN, proposed_at=now))
+                                    state=ProposalState.OPEN, proposed_at=now))
     session.flush()
 
 
-def settle(session: Session, arxiv_id: str, label: Label, state: str, *, pr_number: int | None,
+def settle(session: Session, arxiv_id: str, label: Label, state: ProposalState, *, pr_number: int | None,
            final_label: Label | None = None) -> bool:
     """Record a maintainer decision once; returns False when it was already recorded."""
     rows = list(session.scalars(select(ProposalRow).where(ProposalRow.arxiv_id == arxiv_id)
                                 .order_by(ProposalRow.id)))
-    decided = [r for r in rows if r.state in {MERGED, REJECTED} and r.pr_number == pr_number]
+    decided = [r for r in rows
+               if r.state in {ProposalState.MERGED, ProposalState.REJECTED} and r.pr_number == pr_number]
     if decided:
         return False
     now = to_db(utcnow())
-    target = next((r for r in reversed(rows) if r.state == OPEN), None)
+    target = next((r for r in reversed(rows) if r.state == ProposalState.OPEN), None)
     if target is None:
         target = ProposalRow(arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
-                             proposed_at=now, state=OPEN)
+                             proposed_at=now, state=ProposalState.OPEN)
         session.add(target)
     target.state, target.decided_at, target.pr_number = state, now, pr_number
     target.final_label = final_label.value if final_label else None
@@ -130,13 +131,14 @@ def settle(session: Session, arxiv_id: str, label: Label, state: str, *, pr_numb
 def correct_open(session: Session, arxiv_id: str, final_label: Label) -> None:
     """A maintainer moved an open proposal to another section: propose it there from now on."""
     for row in session.scalars(select(ProposalRow).where(ProposalRow.arxiv_id == arxiv_id,
-                                                        ProposalRow.state == OPEN)):
+                                                        ProposalRow.state == ProposalState.OPEN)):
         row.final_label = final_label.value
     session.flush()
 
 
 def rejected_ids(session: Session) -> set[str]:
-    return set(session.scalars(select(ProposalRow.arxiv_id).where(ProposalRow.state == REJECTED)))
+    rejected = select(ProposalRow.arxiv_id).where(ProposalRow.state == ProposalState.REJECTED)
+    return set(session.scalars(rejected))
 
 
 def listed_ids(session: Session) -> set[str]:
@@ -153,10 +155,11 @@ def labelled_papers(session: Session) -> list[tuple[Paper, Label, str]]:
             result[row.arxiv_id] = (paper_from_row(row), Label(label), LISTED)
     decided = session.execute(select(PaperRow, ProposalRow).join(
         ProposalRow, ProposalRow.arxiv_id == PaperRow.arxiv_id).where(
-        (ProposalRow.state.in_([MERGED, REJECTED])) | (ProposalRow.final_label.is_not(None))
+        (ProposalRow.state.in_([ProposalState.MERGED, ProposalState.REJECTED]))
+        | (ProposalRow.final_label.is_not(None))
     ).order_by(ProposalRow.id)).all()
     for row, proposal in decided:
-        if proposal.state == REJECTED:
+        if proposal.state == ProposalState.REJECTED:
             result[row.arxiv_id] = (paper_from_row(row), Label.IRRELEVANT, "rejected")
         elif row.arxiv_id not in result:
             final = Label(proposal.final_label or proposal.label)
@@ -170,7 +173,8 @@ def statuses(session: Session, arxiv_ids: Sequence[str] | None = None) -> dict[s
     if arxiv_ids is not None:
         query = query.where(PaperRow.arxiv_id.in_(list(arxiv_ids)))
     result = {arxiv_id: "seen" for arxiv_id in session.scalars(query)}
-    for arxiv_id in session.scalars(select(ProposalRow.arxiv_id).where(ProposalRow.state == OPEN)):
+    open_ids = select(ProposalRow.arxiv_id).where(ProposalRow.state == ProposalState.OPEN)
+    for arxiv_id in session.scalars(open_ids):
         if arxiv_id in result:
             result[arxiv_id] = "proposed"
     for arxiv_id in rejected_ids(session):

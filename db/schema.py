@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.core.states import RunStatus
+
 # Named constraints from day one: SQLite's batch migrations cannot drop unnamed ones.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,7 +57,7 @@ class Run(Base):
     kind: Mapped[str] = mapped_column(String(20), default="fetch")
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING.value, index=True)
     window_start: Mapped[datetime | None] = mapped_column(DateTime)
     window_end: Mapped[datetime | None] = mapped_column(DateTime)
     fetched: Mapped[int] = mapped_column(Integer, default=0)
@@ -144,7 +146,7 @@ class ProposalRow(Base):
         ForeignKey("papers.arxiv_id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(20))
     pr_number: Mapped[int | None] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(20), index=True)  # open | merged | rejected | withdrawn
+    state: Mapped[str] = mapped_column(String(20), index=True)  # a ProposalState value
     final_label: Mapped[str | None] = mapped_column(String(20))
     proposed_at: Mapped[datetime] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -12,9 +12,10 @@ import sqlite3
 from typing import Any
 
 from bot.core.labels import LABEL_VALUES
+from bot.core.states import ProposalState
 from db.query import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, filter_sql, where_sql
 
-PROPOSAL_STATES = ("open", "merged", "rejected", "withdrawn")
+PROPOSAL_STATES = tuple(state.value for state in ProposalState)
 PROPOSALS = ("proposals pr JOIN papers p ON p.arxiv_id = pr.arxiv_id "
              "LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id")
 

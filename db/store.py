@@ -17,11 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.labels import Label
 from bot.core.models import Paper, Prediction
+from bot.core.states import RunStatus
 from db.schema import ClassificationRow, EmbeddingRow, PaperRow, Run
-
-SUCCESS = "success"
-FAILED = "failed"
-RUNNING = "running"
 
 
 def utcnow() -> datetime:
@@ -48,7 +45,7 @@ class RunInfo:
     kind: str
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: RunStatus
     window_start: datetime | None
     window_end: datetime | None
     fetched: int
@@ -61,20 +58,21 @@ class RunInfo:
 
 def _run_info(row: Run) -> RunInfo:
     return RunInfo(row.id, row.kind, from_db(row.started_at) or utcnow(), from_db(row.finished_at),
-                   row.status, from_db(row.window_start), from_db(row.window_end), row.fetched, row.new,
-                   row.updated, row.skipped, row.requests, row.error)
+                   RunStatus(row.status), from_db(row.window_start), from_db(row.window_end), row.fetched,
+                   row.new, row.updated, row.skipped, row.requests, row.error)
 
 
 def start_run(session: Session, kind: str, window_start: datetime | None = None,
               window_end: datetime | None = None) -> int:
-    row = Run(kind=kind, started_at=to_db(utcnow()), status=RUNNING, window_start=to_db(window_start),
-              window_end=to_db(window_end), fetched=0, new=0, updated=0, skipped=0, requests=0)
+    row = Run(kind=kind, started_at=to_db(utcnow()), status=RunStatus.RUNNING,
+              window_start=to_db(window_start), window_end=to_db(window_end), fetched=0, new=0, updated=0,
+              skipped=0, requests=0)
     session.add(row)
     session.flush()
     return row.id
 
 
-def finish_run(session: Session, run_id: int, status: str, *, error: str | None = None,
+def finish_run(session: Session, run_id: int, status: RunStatus, *, error: str | None = None,
                **counts: int) -> None:
     row = session.get(Run, run_id)
     if row is None:
@@ -88,7 +86,7 @@ def finish_run(session: Session, run_id: int, status: str, *, error: str | None 
 
 def watermark(session: Session) -> datetime | None:
     """The end of the window of the last fetch that succeeded completely."""
-    value = session.scalar(select(func.max(Run.window_end)).where(Run.status == SUCCESS,
+    value = session.scalar(select(func.max(Run.window_end)).where(Run.status == RunStatus.SUCCESS,
                                                                    Run.kind == "fetch"))
     return from_db(value)
 

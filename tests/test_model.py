@@ -9,10 +9,10 @@ import pytest
 
 from bot.core.errors import ClassifierError
 from bot.core.labels import LABEL_VALUES, Label
+from bot.core.states import ProposalState
 from classifier.corpus import MAINTAINER_WEIGHT, LabelledPaper, training_corpus
 from classifier.embed import SentenceTransformerEmbedder
 from classifier.model import Model, train
-from db.decisions import MERGED
 
 PER_LABEL = 40  # enough to learn the clear cases, small enough to embed in a few seconds
 
@@ -122,7 +122,7 @@ def test_maintainer_examples_are_accepted_and_change_the_version(
 ) -> None:
     papers, vectors = data
     decision = LabelledPaper("2501.00001", "TinyCache: caching attention maps in video diffusion", None,
-                             Label.PRUNING, source=MERGED, weight=MAINTAINER_WEIGHT)
+                             Label.PRUNING, source=ProposalState.MERGED, weight=MAINTAINER_WEIGHT)
     extended = train([*papers, decision], np.vstack([vectors, embedder.embed([decision.text])]))
     assert extended.version != model.version
     assert extended.n_train == model.n_train + 1
@@ -164,7 +164,7 @@ def test_later_rubric_read_papers_weigh_more() -> None:
         return LabelledPaper(None, "a title", None, Label.PRUNING, source=source, published=published)
 
     papers = [paper("2025-03-01"), paper("2025-03-31"), paper("2025-05-30"), paper(None),
-              paper("2025-06-01", source="awesome-list"), paper("2025-04-15", source=MERGED)]
+              paper("2025-06-01", source="awesome-list"), paper("2025-04-15", source=ProposalState.MERGED)]
     factors = recency_factors(papers)
     assert factors[0] == 1.0 and factors[2] == RECENCY_GAIN  # the earliest and the latest rubric-read paper
     assert factors[1] == pytest.approx(1.0 + (RECENCY_GAIN - 1.0) * 30 / 90)  # 30 of the 90 days

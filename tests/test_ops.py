@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.core.models import Paper
+from bot.core.states import RunStatus
 from db import store
 from db.schema import Run
 from db.session import open_database, session_scope
@@ -74,13 +75,13 @@ def test_health_alarm_is_opened_once_and_closed_when_healthy(invoke, cli_env: Pa
     engine = open_database(f"sqlite:///{db}")
     with session_scope(engine) as session:
         old = store.start_run(session, "fetch")
-        store.finish_run(session, old, store.SUCCESS, fetched=3)
+        store.finish_run(session, old, RunStatus.SUCCESS, fetched=3)
         row = session.get(Run, old)
         assert row is not None and row.finished_at is not None
         row.started_at = row.started_at - timedelta(days=4)
         row.finished_at = row.finished_at - timedelta(days=4)
         failed = store.start_run(session, "fetch")
-        store.finish_run(session, failed, store.FAILED, error="arXiv did not answer")
+        store.finish_run(session, failed, RunStatus.FAILED, error="arXiv did not answer")
     env = env_for(github_server, db)
     first = invoke("health", "--alarm", env=env)
     assert first.exit_code == 1 and "no successful run for 9" in first.output
@@ -90,7 +91,7 @@ def test_health_alarm_is_opened_once_and_closed_when_healthy(invoke, cli_env: Pa
     assert len(issues) == 1 and issues[0].state == "open"
     with session_scope(engine) as session:
         ok = store.start_run(session, "fetch")
-        store.finish_run(session, ok, store.SUCCESS, fetched=12)
+        store.finish_run(session, ok, RunStatus.SUCCESS, fetched=12)
     healed = invoke("health", "--alarm", env=env)
     assert healed.exit_code == 0, healed.output
     assert issues[0].state == "closed"

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.labels import Label
 from bot.core.models import Paper, Prediction, parse_arxiv_id
+from bot.core.states import RunStatus
 from db import store
 from db.session import session_scope
 
@@ -69,11 +70,11 @@ def test_watermark_moves_only_with_successful_fetches(engine: Engine) -> None:
     with session_scope(engine) as s:
         assert store.watermark(s) is None
         ok = store.start_run(s, "fetch", T0 - timedelta(days=1), T0)
-        store.finish_run(s, ok, store.SUCCESS, fetched=3)
+        store.finish_run(s, ok, RunStatus.SUCCESS, fetched=3)
         failed = store.start_run(s, "fetch", T0, T0 + timedelta(days=1))
-        store.finish_run(s, failed, store.FAILED, error="arXiv answered 503")
+        store.finish_run(s, failed, RunStatus.FAILED, error="arXiv answered 503")
         backfill = store.start_run(s, "backfill", T0, T0 + timedelta(days=9))
-        store.finish_run(s, backfill, store.SUCCESS)
+        store.finish_run(s, backfill, RunStatus.SUCCESS)
     with session_scope(engine) as s:
         assert store.watermark(s) == T0
         runs = store.recent_runs(s)

@@ -19,20 +19,19 @@ from dataclasses import dataclass
 from bot.awesome.insert import AwesomeList
 from bot.core.config import ListSettings
 from bot.core.labels import Label
-
-MERGED, REJECTED, MOVED = "merged", "rejected", "moved"
+from bot.core.states import Verdict
 
 
 @dataclass(frozen=True)
 class Decision:
     arxiv_id: str
     proposed: Label
-    state: str  # merged | rejected | moved
+    state: Verdict
     final: Label | None
     pr_number: int | None
 
     def describe(self) -> str:
-        if self.state == REJECTED:
+        if self.state == Verdict.REJECTED:
             return f"{self.arxiv_id}: rejected (proposed as {self.proposed.value})"
         if self.final and self.final != self.proposed:
             return f"{self.arxiv_id}: {self.state}, moved {self.proposed.value} → {self.final.value}"
@@ -70,9 +69,9 @@ def decide_closed(pr_number: int, merged: bool, proposed: Mapping[str, Label],
     for arxiv_id, label in sorted(proposed.items()):
         if arxiv_id in listed:
             final = listed[arxiv_id]
-            decisions.append(Decision(arxiv_id, label, MERGED, final, pr_number))
+            decisions.append(Decision(arxiv_id, label, Verdict.MERGED, final, pr_number))
         else:
-            decisions.append(Decision(arxiv_id, label, REJECTED, None, pr_number))
+            decisions.append(Decision(arxiv_id, label, Verdict.REJECTED, None, pr_number))
     return decisions
 
 
@@ -82,7 +81,7 @@ def decide_open(pr_number: int, proposed: Mapping[str, Label],
     decisions = []
     for arxiv_id, label in sorted(proposed.items()):
         if arxiv_id not in head_listed:
-            decisions.append(Decision(arxiv_id, label, REJECTED, None, pr_number))
+            decisions.append(Decision(arxiv_id, label, Verdict.REJECTED, None, pr_number))
         elif head_listed[arxiv_id] != label:
-            decisions.append(Decision(arxiv_id, label, MOVED, head_listed[arxiv_id], pr_number))
+            decisions.append(Decision(arxiv_id, label, Verdict.MOVED, head_listed[arxiv_id], pr_number))
     return decisions

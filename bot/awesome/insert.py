@@ -33,10 +33,10 @@ from bot.core.config import ListSettings
 from bot.core.errors import ListError
 from bot.core.labels import Label
 from bot.core.models import Addition, Paper, parse_arxiv_id
+from bot.core.states import ListOrder
+from bot.core.template import check_template
 
 log = logging.getLogger(__name__)
-
-ORDERS = ("newest-first", "oldest-first")
 
 _PAPER_HEADING_RE = re.compile(r"paper", re.IGNORECASE)
 
@@ -85,10 +85,10 @@ def add_entries(readme: str, additions: Sequence[Addition], settings: ListSettin
 
 def insert_entries(readme: str, additions: Sequence[Addition], settings: ListSettings) -> Insertion:
     """``add_entries`` with a report. Deterministic; running it twice adds nothing the second time."""
-    if settings.order not in ORDERS:
-        raise ListError(f"list.order must be one of {ORDERS}, not {settings.order!r}")
+    if settings.order not in tuple(ListOrder):
+        raise ListError(f"list.order must be one of {', '.join(ListOrder)}, not {settings.order!r}")
     if settings.entry_template is not None:
-        fmt.check_template(settings.entry_template)
+        check_template(settings.entry_template)
     doc = parse_list(readme)
     sections = {label: doc.section(heading) for label, heading in settings.sections.items()}
     index = build_index(doc, threshold=settings.title_match_threshold)
@@ -143,7 +143,7 @@ def _sort_key(addition: Addition, newest_first: bool) -> tuple[int, str, str]:
 def _section_lines(doc: AwesomeList, section: Section, batch: list[Addition], settings: ListSettings,
                    built: set[str]) -> tuple[int, list[str], int | None]:
     """Where the section's new lines go, the lines, and the cell count they must have (tables)."""
-    newest_first = settings.order == "newest-first"
+    newest_first = settings.order == ListOrder.NEWEST_FIRST
     batch = sorted(batch, key=lambda a: _sort_key(a, newest_first))
     block = _target_block(doc, section)
     preprint = _preprint_tag(block, doc)

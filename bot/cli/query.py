@@ -21,6 +21,7 @@ import click
 from bot.cli.app import App, pass_app
 from bot.cli.output import emit, output_options, resolve_format
 from bot.core.labels import LABEL_VALUES
+from bot.core.states import ProposalState
 from db.query import STATUSES, UNCLASSIFIED, Filters
 
 if TYPE_CHECKING:
@@ -270,7 +271,7 @@ def show_text(detail: dict[str, Any], color: bool = False) -> str:
     for proposal in detail["proposals"]:
         pr = f"PR #{proposal['pr_number']}" if proposal["pr_number"] else "PR (not opened)"
         decided = f", {proposal['state']} {(proposal['decided_at'] or '')[:10]}".rstrip() \
-            if proposal["state"] != "open" else ", open"
+            if proposal["state"] != ProposalState.OPEN else ", open"
         final = f" as {proposal['final_label']}" if proposal["final_label"] not in (None, proposal["label"]) \
             else ""
         lines.append(f"{key('proposed')} {(proposal['proposed_at'] or '')[:10]} as {proposal['label']} in "

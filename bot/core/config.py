@@ -12,11 +12,14 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.core.errors import ConfigError
+from bot.core.errors import ConfigError, ListError
 from bot.core.labels import SECTION_LABELS, Label
+from bot.core.states import ListOrder
+from bot.core.template import check_template
 
 CONFIG_FILE = "paperbot.toml"
 
@@ -111,7 +114,7 @@ class ListSettings:
     path: str = "README.md"
     sections: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SECTIONS))
     entry_template: str | None = None
-    order: str = "newest-first"
+    order: ListOrder = ListOrder.NEWEST_FIRST
     title_match_threshold: float = 92.0
 
 
@@ -214,6 +217,11 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(key, f"expected a table of strings, got {value!r}")
         return dict(value)
+    if isinstance(default, StrEnum):
+        try:
+            return type(default)(value)
+        except ValueError:
+            raise ConfigError(key, "expected " + " or ".join(type(default)) + f", got {value!r}") from None
     if default is None or isinstance(default, str):
         if not isinstance(value, str):
             raise ConfigError(key, f"expected a string, got {value!r}")
@@ -269,16 +277,11 @@ def _validate(s: Settings) -> None:
         raise ConfigError("list.sections", f"unknown label(s) {sorted(unknown)}; use "
                           + ", ".join(label.value for label in SECTION_LABELS))
     if s.list.entry_template is not None:
-        from bot.awesome.entries import check_template
-        from bot.core.errors import ListError
-
         try:
             check_template(s.list.entry_template)
         except ListError as exc:
             why = str(exc).removeprefix("list.entry_template").lstrip(": ")
             raise ConfigError("list.entry_template", why) from None
-    if s.list.order not in {"newest-first", "oldest-first", "append"}:
-        raise ConfigError("list.order", "expected newest-first, oldest-first or append")
     if not 0 < s.list.title_match_threshold <= 100:
         raise ConfigError("list.title_match_threshold", "expected a score between 0 and 100")
     if s.github.repository is not None and s.github.repository.count("/") != 1:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.labels import SECTION_LABELS, Label
+from bot.core.states import RunStatus
 
 # arXiv identifiers (https://info.arxiv.org/help/arxiv_identifier.html): new style YYMM.NNNN(N) (4 digits for
 # 0704-1412, 5 since 1501, 6 reserved for the future) and old style archive(.SUBJ)/YYMMNNN, each with an
@@ -125,7 +126,7 @@ class RunReport:
     """Counts and outcome of one pipeline run; printed as JSON and written to the output folder."""
 
     run_id: int | None = None
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     fetched: int = 0
     new: int = 0
     updated: int = 0

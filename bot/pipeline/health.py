@@ -1,8 +1,8 @@
 """Is the bot healthy? Pure rules over the run history, used by ``paperbot health`` and the cron alarm.
 
-Two alarms (research notes §2.5 A12, §8): no successful run for 72 hours, and the arXiv query returning
+Two alarms: no successful run for 72 hours, and the arXiv query returning
 nothing on 6 consecutive weekdays (arXiv announces nothing on Saturdays and Sundays, so weekends never
-count). The answer is plain data; opening or updating the GitHub issue is ``bot/publish.py``'s job.
+count). The answer is plain data; opening or updating the GitHub issue is ``bot/github/state.py``'s job.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.states import RunStatus
 from db.store import RunInfo
 
 STALE_AFTER = timedelta(hours=72)
@@ -37,7 +38,7 @@ def assess(runs: Sequence[RunInfo], now: datetime, *, stale_after: timedelta = S
            empty_weekdays: int = EMPTY_WEEKDAYS) -> Health:
     """Judge the runs (any order) as of ``now``."""
     fetches = sorted((r for r in runs if r.kind in {"fetch", "run"}), key=lambda r: r.started_at)
-    successes = [r for r in fetches if r.status in {"success", "empty"}]
+    successes = [r for r in fetches if r.status in {RunStatus.SUCCESS, RunStatus.EMPTY}]
     last_success = max((r.finished_at or r.started_at for r in successes), default=None)
     problems = []
     if last_success is None:
@@ -45,7 +46,8 @@ def assess(runs: Sequence[RunInfo], now: datetime, *, stale_after: timedelta = S
             problems.append(f"no run has succeeded yet ({len(fetches)} failed); see `paperbot runs`")
     elif now - last_success > stale_after:
         hours = int((now - last_success).total_seconds() // 3600)
-        last_error = next((r.error for r in reversed(fetches) if r.status == "failed" and r.error), None)
+        last_error = next((r.error for r in reversed(fetches)
+                           if r.status == RunStatus.FAILED and r.error), None)
         problems.append(f"no successful run for {hours} hours"
                         + (f" (last error: {last_error})" if last_error else ""))
     # Count the trailing run of weekdays whose successful fetches all found nothing.
@@ -54,7 +56,7 @@ def assess(runs: Sequence[RunInfo], now: datetime, *, stale_after: timedelta = S
         day = run.started_at.date()
         if day.weekday() >= 5:
             continue
-        found = run.fetched > 0 and run.status != "empty"
+        found = run.fetched > 0 and run.status != RunStatus.EMPTY
         by_day[day.isoformat()] = by_day.get(day.isoformat(), False) or found
     streak = 0
     for key in sorted(by_day, reverse=True):

@@ -23,8 +23,6 @@ from sqlalchemy import Engine
 from bot.awesome import resolve as listing
 from bot.awesome.entries import code_url_for
 from bot.awesome.feedback import (
-    MOVED,
-    REJECTED,
     Decision,
     decide_closed,
     decide_open,
@@ -37,6 +35,7 @@ from bot.core.config import Settings
 from bot.core.errors import BotError, PublishError
 from bot.core.labels import Label
 from bot.core.models import Addition, Paper, Prediction, RunReport
+from bot.core.states import ProposalState, RunStatus, Verdict
 from bot.pipeline import stages
 from db import decisions, store
 from db.session import session_scope
@@ -108,17 +107,17 @@ def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=Non
         publisher = _publisher(settings, options)
         outcome = _run(settings, engine, options, report, publisher, embedder)
     except BaseException as exc:
-        report.status = "failed"
+        report.status = RunStatus.FAILED
         report.errors.append(str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}")
         with session_scope(engine) as session:
-            store.finish_run(session, report.run_id, store.FAILED, error=report.errors[-1])
+            store.finish_run(session, report.run_id, RunStatus.FAILED, error=report.errors[-1])
         _write_report(options.out_dir, report)
         raise
     finally:
         if publisher is not None:
             publisher.close()
     with session_scope(engine) as session:
-        store.finish_run(session, report.run_id, store.SUCCESS, fetched=report.fetched, new=report.new,
+        store.finish_run(session, report.run_id, RunStatus.SUCCESS, fetched=report.fetched, new=report.new,
                          updated=report.updated, skipped=report.skipped)
     _write_report(options.out_dir, report)
     _write_step_summary(settings, report)
@@ -187,7 +186,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
                     decisions.record_open(session, None, {})
                 if closed:
                     report.message += f"; closed pull request #{closed}"
-    report.status = "success"
+    report.status = RunStatus.SUCCESS
     return Outcome(report, diff, changed)
 
 
@@ -210,7 +209,7 @@ def _declined(engine: Engine, open_pr) -> dict[str, Label]:  # type: ignore[no-u
     if open_pr is None:
         return {}
     with session_scope(engine) as session:
-        return {p.arxiv_id: p.label for p in decisions.proposals(session, decisions.REJECTED)
+        return {p.arxiv_id: p.label for p in decisions.proposals(session, ProposalState.REJECTED)
                 if p.pr_number == open_pr.number}
 
 
@@ -240,7 +239,7 @@ def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history
         proposed = parse_pr_body_marker(pr.body)
         found = decide_closed(pr.number, pr.merged, proposed, listed)
         if pr.closed_by_bot and not pr.merged:  # the bot closed it: nothing was declined
-            found = [d for d in found if d.state != REJECTED]
+            found = [d for d in found if d.state != Verdict.REJECTED]
         # ... but what the maintainers removed while it was open was, whoever closed it
         found += decide_closed(pr.number, pr.merged, parse_declined(pr.body), listed)
         pending.extend(found)
@@ -254,18 +253,19 @@ def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history
         pending.extend(decide_open(open_pr.number, open_proposed, head))
     with session_scope(engine) as session:
         if open_pr is not None:  # rebuilds "already proposed" when the database was lost
-            known_open = {p.arxiv_id for p in decisions.proposals(session, decisions.OPEN)}
+            known_open = {p.arxiv_id for p in decisions.proposals(session, ProposalState.OPEN)}
             missing = {i: label for i, label in open_proposed.items() if i in present and i not in known_open}
             for arxiv_id, label in missing.items():
-                decisions.settle(session, arxiv_id, label, decisions.OPEN, pr_number=open_pr.number)
+                decisions.settle(session, arxiv_id, label, ProposalState.OPEN, pr_number=open_pr.number)
         for decision in pending:
             if decision.arxiv_id not in present:
                 continue
-            if decision.state == MOVED and decision.final is not None:
+            if decision.state == Verdict.MOVED and decision.final is not None:
                 decisions.correct_open(session, decision.arxiv_id, decision.final)
                 learned.append(decision)
-            elif decisions.settle(session, decision.arxiv_id, decision.proposed, decision.state,
-                                  pr_number=decision.pr_number, final_label=decision.final):
+            elif decisions.settle(session, decision.arxiv_id, decision.proposed,
+                                  ProposalState(decision.state), pr_number=decision.pr_number,
+                                  final_label=decision.final):
                 learned.append(decision)
     for decision in learned:
         log.info("learned: %s", decision.describe())
@@ -279,8 +279,8 @@ def candidates(settings: Settings, engine: Engine,
     with session_scope(engine) as session:
         predictions = store.predictions(session)
         rejected = decisions.rejected_ids(session)
-        open_rows = {p.arxiv_id: p for p in decisions.proposals(session, decisions.OPEN)}
-        settled = {p.arxiv_id for p in decisions.proposals(session) if p.state == decisions.MERGED}
+        open_rows = {p.arxiv_id: p for p in decisions.proposals(session, ProposalState.OPEN)}
+        settled = {p.arxiv_id for p in decisions.proposals(session) if p.state == ProposalState.MERGED}
         wanted = sorted(set(predictions) | set(open_rows))
         papers = store.get_papers(session, wanted)
     blocked = rejected | set(listed) | settled

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from bot.core.config import Settings
 from bot.core.errors import BotError
+from bot.core.states import RunStatus
 from db import store
 from db.session import session_scope
 
@@ -36,18 +37,15 @@ class FetchOutcome:
     unchanged: int
     skipped: int
     requests: int
-    status: str
+    status: RunStatus
 
     def summary(self) -> str:
         window = f"{self.window_start:%Y-%m-%d %H:%M} → {self.window_end:%Y-%m-%d %H:%M} UTC"
         text = (f"fetched {self.fetched} / new {self.new} / updated {self.updated} / "
                 f"skipped {self.skipped + self.unchanged} ({window}, {self.requests} requests)")
-        if self.status == EMPTY:
+        if self.status == RunStatus.EMPTY:
             text += "; arXiv returned nothing: the watermark stays put and the next run looks again"
         return text
-
-
-EMPTY = "empty"
 
 
 def fetch_window(settings: Settings, engine: Engine, since: datetime | None,
@@ -80,9 +78,9 @@ def fetch(settings: Settings, engine: Engine, *, since: datetime | None = None,
     except BaseException as exc:
         message = str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}"
         with session_scope(engine) as session:
-            store.finish_run(session, run_id, store.FAILED, error=message or type(exc).__name__)
+            store.finish_run(session, run_id, RunStatus.FAILED, error=message or type(exc).__name__)
         raise
-    status = EMPTY if getattr(result, "suspicious_empty", False) else store.SUCCESS
+    status = RunStatus.EMPTY if getattr(result, "suspicious_empty", False) else RunStatus.SUCCESS
     with session_scope(engine) as session:  # papers and the watermark land together, or not at all
         counts = store.upsert_papers(session, result.papers, run_id)
         store.finish_run(session, run_id, status, fetched=len(result.papers), new=counts.new,
