@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.core.errors import BotError, StoreError
+from bot.core.files import sqlite_file
 
 # Title matches count five times an abstract match, author matches twice (bm25 column weights).
 RANK = "bm25(5.0, 1.0, 2.0)"
@@ -85,14 +86,14 @@ NO_FILTERS = Filters()
 
 def sqlite_path(url: str) -> str:
     """The file behind a ``sqlite:///`` URL; QueryError for other databases or an in-memory one."""
-    scheme, sep, rest = url.partition("://")
+    path = sqlite_file(url)
+    if path is not None:
+        return path
+    scheme, sep, _ = url.partition("://")
     if not sep or scheme.split("+")[0] != "sqlite":
         raise QueryError("search, show, similar, stats and export need a SQLite database "
                          f"(sqlite:///paperbot.db), not {scheme or url!r}")
-    path = rest[1:].split("?", 1)[0] if rest.startswith("/") else ""
-    if not path or path == ":memory:":
-        raise QueryError("the query commands need a database file, not an in-memory database")
-    return path
+    raise QueryError("the query commands need a database file, not an in-memory database")
 
 
 def _open(path: Path) -> sqlite3.Connection:

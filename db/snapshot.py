@@ -13,17 +13,17 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from bot.core.errors import StoreError
+from bot.core.files import sqlite_file
+from bot.core.secrets import mask_url
 
 
 def sqlite_path(url: str) -> Path:
     """The file behind a ``sqlite:///`` URL; snapshots exist only for SQLite files."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        raise StoreError(f"snapshots need a SQLite file database, not {parsed.render_as_string()}")
-    return Path(parsed.database).expanduser()
+    path = sqlite_file(url)
+    if path is None:
+        raise StoreError(f"snapshots need a SQLite file database, not {mask_url(url)}")
+    return Path(path).expanduser()
 
 
 def check(path: Path) -> list[str]:

@@ -197,3 +197,16 @@ def search_titles(settings: ArxivSettings, title: str, *, max_results: int = TIT
     papers: dict[str, Paper] = {}
     _merge(papers, page.papers)
     return list(papers.values())
+
+
+@dataclass(frozen=True)
+class ArxivLookup:
+    """The arXiv client as a ``PaperLookup`` for list resolution (``bot/awesome/resolve.py``)."""
+
+    settings: ArxivSettings
+
+    def by_ids(self, arxiv_ids: list[str]) -> list[Paper]:
+        return fetch_by_ids(self.settings, arxiv_ids)
+
+    def by_title(self, title: str) -> list[Paper]:
+        return search_titles(self.settings, title)

@@ -3,15 +3,20 @@
 Runs in ``paperbot run`` (and ``paperbot list status``) after the README is read. An entry with an arXiv
 link resolves by its id; one without resolves by its title — against papers already in the store, then
 the shipped labelled corpus, then an arXiv title search whose best hit must match the title
-(``bot/titles.py``; near-misses are refused). Resolutions are remembered, and a title arXiv did not
-find is not searched again unless asked, so a normal run costs no extra arXiv requests. Listed papers
+(``bot/awesome/titles.py``; near-misses are refused). Resolutions are remembered, and a title arXiv did
+not find is not searched again unless asked, so a normal run costs no extra arXiv requests. Listed papers
 are the maintainers' own labelled data.
+
+arXiv is reached through the ``PaperLookup`` the caller hands in (``bot.pipeline.stages.resolve_list``
+passes the arXiv client), so the list editor never imports the client.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -22,6 +27,7 @@ from bot.awesome.titles import normalize_title, titles_match
 from bot.core.config import Settings
 from bot.core.errors import FetchError
 from bot.core.labels import Label
+from bot.core.models import Paper
 from db import decisions, store
 from db.decisions import NOT_FOUND, ListedEntry
 from db.session import session_scope
@@ -31,11 +37,16 @@ log = logging.getLogger(__name__)
 MAX_TITLE_SEARCHES = 100  # per run: each is one arXiv request, three seconds apart
 
 
-def _corpus_titles() -> dict[str, str]:
-    """Normalised title → arXiv id from the shipped labelled corpus (many listed papers are in it)."""
-    from classifier.corpus import training_corpus
+class PaperLookup(Protocol):
+    """Where papers the store does not hold are looked up (the arXiv client, in the pipeline)."""
 
-    return {normalize_title(row.title): row.arxiv_id for row in training_corpus() if row.arxiv_id}
+    def by_ids(self, arxiv_ids: list[str]) -> list[Paper]:
+        """The papers with these ids (unknown ids are left out)."""
+        ...
+
+    def by_title(self, title: str) -> list[Paper]:
+        """Papers whose title matches ``title``, best first; ``FetchError`` when arXiv cannot be asked."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -50,16 +61,18 @@ class Resolution:
         return [e for e in self.entries if e.arxiv_id is None]
 
 
-def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: bool = True,
-            retry_not_found: bool = False, max_searches: int = MAX_TITLE_SEARCHES) -> Resolution:
-    """Resolve every entry in a configured section, store them as the list, and return them."""
-    from bot.arxiv.client import fetch_by_ids, search_titles
+def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, lookup: PaperLookup,
+            corpus_titles: Mapping[str, str], search: bool = True, retry_not_found: bool = False,
+            max_searches: int = MAX_TITLE_SEARCHES) -> Resolution:
+    """Resolve every entry in a configured section, store them as the list, and return them.
 
+    ``corpus_titles`` maps normalised titles (``normalize_title``) of papers known elsewhere, such as the
+    shipped labelled corpus, to their arXiv ids.
+    """
     labels = entry_labels(doc, settings.list)
     with session_scope(engine) as session:
         previous = {normalize_title(e.title): e for e in decisions.list_entries(session)}
         known_titles = {normalize_title(p.title): p.arxiv_id for p in store.all_papers(session)}
-    corpus_titles = _corpus_titles()
     entries = [entry for entry in doc.entries if entry.line in labels]
     # First pass, no network: the entry's own link, then titles we already know.
     first: dict[int, tuple[str | None, str]] = {}
@@ -81,7 +94,7 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
         missing = sorted(set(wanted) - set(store.get_papers(session, wanted)))
     hydrated = 0
     if missing:  # one id_list request per 50 papers
-        papers = fetch_by_ids(settings.arxiv, missing)
+        papers = lookup.by_ids(missing)
         with session_scope(engine) as session:
             hydrated = store.upsert_papers(session, papers).new
             present = set(store.get_papers(session, wanted))
@@ -99,7 +112,7 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, search: boo
         if arxiv_id is None and how != NOT_FOUND and search and searched < max_searches and key:
             searched += 1
             try:
-                hits = search_titles(settings.arxiv, title)
+                hits = lookup.by_title(title)
             except FetchError as exc:
                 log.warning("title search failed for %r: %s", title[:80], exc)
                 hits = []

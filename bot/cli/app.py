@@ -16,6 +16,7 @@ import click
 
 from bot import __version__
 from bot.core.errors import BotError
+from bot.core.secrets import SecretFilter, mask
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -24,28 +25,6 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 MAX_DETAIL_CHARS = 300  # of an unforeseen error's message, on its one line
-
-
-class SecretFilter(logging.Filter):
-    """Replaces secret values (the GitHub token) in every log record with ``***``."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self.secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
-        return True
-
-
-def mask(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 @dataclass

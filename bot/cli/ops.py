@@ -243,8 +243,8 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
     Example:
         paperbot list status --list README.md --table
     """
-    from bot.awesome import resolve as listing
     from bot.awesome.insert import parse_list
+    from bot.pipeline import stages
 
     if list_path is not None:
         try:
@@ -257,8 +257,8 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
             readme, _sha = publisher.read_file(app.settings.list.path)
         finally:
             publisher.close()
-    resolution = listing.resolve(app.settings, app.engine, parse_list(readme), search=not no_search,
-                                 retry_not_found=retry)
+    resolution = stages.resolve_list(app.settings, app.engine, parse_list(readme), search=not no_search,
+                                     retry_not_found=retry)
     total = len(resolution.entries)
     click.echo(f"{total - len(resolution.unresolved)} of {total} entries resolved to arXiv papers "
                f"({resolution.searched} title searches); unresolved:", err=True)

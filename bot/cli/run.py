@@ -68,8 +68,8 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
         paperbot render --list README.md
         paperbot render --list README.md --write
     """
-    from bot.awesome import resolve as listing
     from bot.awesome.insert import insert_entries, parse_list, render_diff
+    from bot.pipeline import stages
     from bot.pipeline.run import candidates
 
     try:
@@ -77,7 +77,7 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {list_path}: {exc}") from None
     doc = parse_list(readme)
-    resolution = listing.resolve(app.settings, app.engine, doc, search=False)
+    resolution = stages.resolve_list(app.settings, app.engine, doc, search=False)
     additions, _review = candidates(app.settings, app.engine, resolution.listed)
     insertion = insert_entries(readme, additions, app.settings.list)
     if write:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -16,10 +15,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.core.errors import ConfigError, ListError
-from bot.core.labels import SECTION_LABELS, Label
+from bot.core.errors import ConfigError
+from bot.core.labels import Label
+from bot.core.secrets import MASK, mask_url
 from bot.core.states import ListOrder
-from bot.core.template import check_template
+from bot.core.validate import validate
 
 CONFIG_FILE = "paperbot.toml"
 
@@ -73,7 +73,6 @@ DEFAULT_SECTIONS = {
 
 USER_AGENT = "paperbot/0.1 (+{home}; awesome-list maintenance bot)"
 DEFAULT_USER_AGENT = USER_AGENT.format(home="https://github.com/paperbot")
-MAX_DAYS = 36500.0
 
 
 @dataclass(frozen=True)
@@ -158,32 +157,9 @@ class Settings:
         """The effective settings as plain data, secrets masked."""
         data = asdict(self)
         if data["github"]["token"]:
-            data["github"]["token"] = "***"
-        data["database_url"] = _mask_url(data["database_url"])
+            data["github"]["token"] = MASK
+        data["database_url"] = mask_url(data["database_url"])
         return data
-
-
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd|secret|token|api_?key|access_?key)=)[^&]*")
-
-
-def _mask_url(url: str) -> str:
-    """Hide the secrets in a database URL: the password of ``scheme://user:secret@host`` and secret-named
-    query parameters (``?password=…``)."""
-    url = _SECRET_QUERY.sub(r"\1***", url)
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
-
-
-def _check_api_url(key: str, url: str, credentials_why: str) -> None:
-    """An API root must be an http(s) URL without a user or password in it (never echoed: a secret)."""
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(key, f"expected an http(s) URL, got {url!r}")
-    if "@" in url.partition("://")[2].split("/", 1)[0]:
-        raise ConfigError(key, credentials_why)
 
 
 _SECTIONS = {"arxiv": ArxivSettings, "classifier": ClassifierSettings, "list": ListSettings,
@@ -241,83 +217,6 @@ def _apply(obj: Any, table: Mapping[str, Any], prefix: str) -> Any:
     return replace(obj, **changes)
 
 
-def _validate(s: Settings) -> None:
-    a = s.arxiv
-    if a.delay_seconds < 0:
-        raise ConfigError("arxiv.delay_seconds", "must be zero or more")
-    if not 1 <= a.page_size <= 2000:
-        raise ConfigError("arxiv.page_size", "arXiv serves 1 to 2000 results a page")
-    for key in ("connect_timeout_seconds", "read_timeout_seconds", "retry_budget_seconds",
-                "backoff_base_seconds", "backoff_max_seconds"):
-        if getattr(a, key) <= 0:
-            raise ConfigError(f"arxiv.{key}", "must be more than zero")
-    if a.max_retries < 0:
-        raise ConfigError("arxiv.max_retries", "must be zero or more")
-    if a.overlap_days < 0 or a.first_run_days <= 0:
-        raise ConfigError("arxiv.overlap_days" if a.overlap_days < 0 else "arxiv.first_run_days",
-                          "must be a positive number of days")
-    for key in ("overlap_days", "first_run_days"):
-        if getattr(a, key) > MAX_DAYS:
-            raise ConfigError(f"arxiv.{key}", f"at most {MAX_DAYS} days (arXiv opened in 1991)")
-    if not a.categories:
-        raise ConfigError("arxiv.categories", "name at least one arXiv category")
-    if not a.query.strip():
-        raise ConfigError("arxiv.query", "must not be empty")
-    _check_api_url("arxiv.api_url", a.api_url, "must not carry a user or password (arXiv's API is public)")
-    c = s.classifier
-    if not 0.0 <= c.review_low <= c.review_high <= 1.0:
-        raise ConfigError("classifier.review_low", "needs 0 <= review_low <= review_high <= 1")
-    if not 0.0 <= c.uncertain_section_below <= 1.0:
-        raise ConfigError("classifier.uncertain_section_below", "must be between 0 and 1")
-    model = c.embedding_model
-    if model != "all-MiniLM-L6-v2" and not (model.startswith("hashing-") and model[8:].isdigit()):
-        raise ConfigError("classifier.embedding_model", "expected all-MiniLM-L6-v2 or hashing-N")
-    unknown = set(s.list.sections) - {label.value for label in SECTION_LABELS}
-    if unknown:
-        raise ConfigError("list.sections", f"unknown label(s) {sorted(unknown)}; use "
-                          + ", ".join(label.value for label in SECTION_LABELS))
-    if s.list.entry_template is not None:
-        try:
-            check_template(s.list.entry_template)
-        except ListError as exc:
-            why = str(exc).removeprefix("list.entry_template").lstrip(": ")
-            raise ConfigError("list.entry_template", why) from None
-    if not 0 < s.list.title_match_threshold <= 100:
-        raise ConfigError("list.title_match_threshold", "expected a score between 0 and 100")
-    if s.github.repository is not None and s.github.repository.count("/") != 1:
-        raise ConfigError("GITHUB_REPOSITORY", f"expected OWNER/NAME, got {s.github.repository!r}")
-    _validate_github(s.github)
-    if not s.database_url or "://" not in s.database_url:
-        raise ConfigError("database_url", "expected a SQLAlchemy URL such as sqlite:///paperbot.db")
-    if s.max_new_papers <= 0:
-        raise ConfigError("max_new_papers", "must be more than zero")
-    if len(s.schedule_cron.split()) != 5:  # fully checked by `paperbot schedule` (APScheduler)
-        raise ConfigError("schedule_cron", f"expected five cron fields, got {s.schedule_cron!r}")
-
-
-def _validate_github(g: GitHubSettings) -> None:
-    _check_api_url("GITHUB_API_URL", g.api_url,
-                   "must not carry a user or token; the token goes in GITHUB_TOKEN")
-    for key in ("branch", "state_branch", "pr_title"):
-        if not getattr(g, key).strip():
-            raise ConfigError(f"github.{key}", "must not be empty")
-    # paperbot force-moves and deletes its PR branch and replaces its state branch wholesale: neither may
-    # be the list's own branch, nor each other (the repository's default branch is checked at publish time).
-    if g.branch == g.state_branch:
-        raise ConfigError("github.state_branch", f"must differ from github.branch ({g.branch!r})")
-    if g.base is not None and g.base in (g.branch, g.state_branch):
-        key = "github.branch" if g.base == g.branch else "github.state_branch"
-        raise ConfigError(key, f"must differ from github.base ({g.base!r}): paperbot force-moves it")
-    for key in ("timeout_seconds", "retry_budget_seconds"):
-        if getattr(g, key) <= 0:
-            raise ConfigError(f"github.{key}", "must be more than zero")
-    for key in ("seconds_between_requests", "seconds_between_writes", "backoff_seconds"):
-        if getattr(g, key) < 0:
-            raise ConfigError(f"github.{key}", "must be zero or more")
-    if g.max_retries < 0:
-        raise ConfigError("github.max_retries", "must be zero or more")
-
-
 def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, str] | None = None,
                   overrides: Mapping[str, Any] | None = None) -> Settings:
     """Build the effective settings: defaults < paperbot.toml < environment < flags.
@@ -369,5 +268,5 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
         settings = replace(settings, arxiv=replace(settings.arxiv, user_agent=USER_AGENT.format(home=home)))
     if overrides:
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    _validate(settings)
+    validate(settings)
     return settings

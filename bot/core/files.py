@@ -21,14 +21,21 @@ from bot.core.errors import BotError
 _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file behind a ``sqlite:///`` URL, as written (``~`` not expanded); None for another database or an
+    in-memory one. String parsing only: the query side uses it without importing SQLAlchemy."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] != "sqlite":
+        return None
+    path = rest[1:].split("?", 1)[0] if rest.startswith("/") else ""
+    return path if path and path != ":memory:" else None
+
+
 def check_output(path: Path, database_url: str) -> None:
     """Raise ``BotError`` when ``path`` is the SQLite database of ``database_url`` or one of its side files:
     writing there would destroy every stored paper."""
-    from db.query import QueryError, sqlite_path
-
-    try:
-        database = sqlite_path(database_url)
-    except QueryError:  # not a SQLite file: nothing on disk to protect
+    database = sqlite_file(database_url)
+    if database is None:  # not a SQLite file: nothing on disk to protect
         return
     target = path.resolve()
     for suffix in _SQLITE_SIDE_FILES:

@@ -24,6 +24,7 @@ from github.Repository import Repository
 
 from bot.core.config import GitHubSettings
 from bot.core.errors import PublishError
+from bot.core.secrets import SecretFilter, mask
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,21 +66,6 @@ def fit_body(body: str) -> str:
     return cut[: cut.rfind("\n") if "\n" in cut else len(cut)] + TRUNCATED_NOTICE
 
 
-class _MaskFilter(logging.Filter):
-    """Replaces the token in PyGithub's DEBUG records (it masks the header, not response bodies)."""
-
-    def __init__(self, mask: Callable[[str], str]) -> None:
-        super().__init__()
-        self.mask = mask
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.mask(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True
-
-
 def github_message(exc: GithubException) -> str:
     """GitHub's message plus any ``errors[].message`` (where "A pull request already exists" hides)."""
     data = exc.data if isinstance(exc.data, dict) else {}
@@ -118,7 +104,7 @@ class GitHubClient:
                              timeout=max(1, math.ceil(settings.timeout_seconds)), retry=None,
                              seconds_between_requests=seconds_between_requests,
                              seconds_between_writes=seconds_between_writes)
-        self._filter = _MaskFilter(self.mask)
+        self._filter = SecretFilter([self._token])
         for name in ("github.Requester", "github.GithubRetry"):
             logging.getLogger(name).addFilter(self._filter)
         self._repo: Repository | None = None
@@ -133,7 +119,7 @@ class GitHubClient:
         self.github.close()
 
     def mask(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        return mask(text, [self._token])
 
     @property
     def repo(self) -> Repository:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.awesome import resolve as listing
 from bot.awesome.entries import code_url_for
 from bot.awesome.feedback import (
     Decision,
@@ -143,7 +142,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
         doc = parse_list(readme)
         open_pr = publisher.open_pr(path) if publisher else None
         history = publisher.bot_pull_requests("closed", path=None) if publisher else []
-        resolution = listing.resolve(settings, engine, doc)
+        resolution = stages.resolve_list(settings, engine, doc)
     listed = resolution.listed
     with _timed(report, "learn"):
         learned = _learn(settings, engine, listed, history, open_pr)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,16 @@ from bot.core.errors import BotError
 from bot.core.states import RunStatus
 from db import store
 from db.session import session_scope
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.awesome.insert import AwesomeList
+    from bot.awesome.resolve import Resolution
+    from bot.core.models import Prediction
+    from classifier.corpus import LabelledPaper
+    from classifier.embed import Embedder
+    from classifier.model import Model
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +105,7 @@ def fetch(settings: Settings, engine: Engine, *, since: datetime | None = None,
 EMBED_CHUNK = 256  # papers embedded and committed together: an interruption keeps the finished chunks
 
 
-def make_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+def make_embedder(settings: Settings) -> Embedder:
     """The configured embedder (the real model loads lazily, on the first ``embed`` call)."""
     from classifier.embed import MODEL_NAME, HashingEmbedder, SentenceTransformerEmbedder
 
@@ -104,7 +115,7 @@ def make_embedder(settings: Settings):  # type: ignore[no-untyped-def]
     return HashingEmbedder(int(name.split("-", 1)[1]))
 
 
-def embed(engine: Engine, embedder, *, progress: Progress | None = None) -> int:  # type: ignore[no-untyped-def]
+def embed(engine: Engine, embedder: Embedder, *, progress: Progress | None = None) -> int:
     """Embed every paper that has no vector for this model yet; returns how many were embedded."""
     from classifier.embed import paper_text
 
@@ -122,7 +133,7 @@ def embed(engine: Engine, embedder, *, progress: Progress | None = None) -> int:
     return done
 
 
-def text_vectors(engine: Engine, embedder, texts: list[str]):  # type: ignore[no-untyped-def]
+def text_vectors(engine: Engine, embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Vectors for arbitrary texts, embedded once per model and cached in the database."""
     import numpy as np
 
@@ -142,7 +153,7 @@ def text_vectors(engine: Engine, embedder, texts: list[str]):  # type: ignore[no
     return np.stack([cached[store.text_hash(t)] for t in texts]).astype(np.float32)
 
 
-def training_examples(engine: Engine) -> list:  # type: ignore[type-arg]
+def training_examples(engine: Engine) -> list[LabelledPaper]:
     """The shipped corpus plus the maintainers' own labels (the list, merged and rejected proposals).
 
     A maintainer's label for a paper replaces the corpus label of the same paper.
@@ -160,7 +171,7 @@ def training_examples(engine: Engine) -> list:  # type: ignore[type-arg]
     return [row for row in training_corpus() if row.arxiv_id not in overridden] + maintainers
 
 
-def train(settings: Settings, engine: Engine, embedder):  # type: ignore[no-untyped-def]
+def train(settings: Settings, engine: Engine, embedder: Embedder) -> Model:
     """Fit the classifier on the corpus and the maintainers' decisions (seconds on cached vectors)."""
     from classifier.model import train as fit
 
@@ -169,8 +180,8 @@ def train(settings: Settings, engine: Engine, embedder):  # type: ignore[no-unty
     return fit(examples, vectors, seed=settings.classifier.seed)
 
 
-def classify(settings: Settings, engine: Engine, model, embedder, *,  # type: ignore[no-untyped-def]
-             everything: bool = False) -> dict[str, object]:
+def classify(settings: Settings, engine: Engine, model: Model, embedder: Embedder, *,
+             everything: bool = False) -> dict[str, Prediction]:
     """Predict a label for every unclassified paper (all papers with ``everything``) and store it."""
     with session_scope(engine) as session:
         papers = store.all_papers(session) if everything else store.unclassified(session)
@@ -188,3 +199,20 @@ def classify(settings: Settings, engine: Engine, model, embedder, *,  # type: ig
     with session_scope(engine) as session:
         store.save_predictions(session, result)
     return result
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+def resolve_list(settings: Settings, engine: Engine, doc: AwesomeList, *, search: bool = True,
+                 retry_not_found: bool = False) -> Resolution:
+    """Resolve the list's entries to papers (``bot/awesome/resolve.py``), asking arXiv for the ones the store
+    and the shipped corpus do not know."""
+    from bot.arxiv.client import ArxivLookup
+    from bot.awesome.resolve import resolve
+    from bot.awesome.titles import normalize_title
+    from classifier.corpus import training_corpus
+
+    corpus_titles = {normalize_title(row.title): row.arxiv_id for row in training_corpus() if row.arxiv_id}
+    return resolve(settings, engine, doc, lookup=ArxivLookup(settings.arxiv), corpus_titles=corpus_titles,
+                   search=search, retry_not_found=retry_not_found)
+
