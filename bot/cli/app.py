@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from bot.core.config import Settings
+    from bot.github.pulls import Publisher
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 MAX_DETAIL_CHARS = 300  # of an unforeseen error's message, on its one line
@@ -54,6 +55,12 @@ class App:
 
             self._engine = open_database(self.settings.database_url)
         return self._engine
+
+    def publisher(self, repository: str | None = None) -> Publisher:
+        """The GitHub side for this run's settings (``repository`` overrides GITHUB_REPOSITORY)."""
+        from bot.pipeline.run import make_publisher
+
+        return make_publisher(self.settings, repository)
 
     def secrets(self) -> list[str]:
         token = self._settings.github.token if self._settings else None

@@ -1,25 +1,16 @@
-"""``paperbot config``, ``paperbot db …`` and ``paperbot runs``: settings, schema and run history."""
+"""``paperbot db …``: the database's schema (upgrade, downgrade), its health (check) and its snapshot on
+the state branch (push, pull)."""
 
 from __future__ import annotations
 
-import json
+import tempfile
+from pathlib import Path
 
 import click
 
 from bot.cli.app import App, pass_app
-from bot.cli.output import emit, output_options
 
-
-@click.command("config")
-@pass_app
-def config_cmd(app: App) -> None:
-    """Print the effective settings as JSON (secrets masked).
-
-    \b
-    Example:
-        PAPERBOT_DB_URL=sqlite:///other.db paperbot config
-    """
-    click.echo(json.dumps(app.settings.masked(), indent=2, default=str))
+SNAPSHOT_FILE = "paperbot.db"
 
 
 @click.group("db")
@@ -68,26 +59,95 @@ def db_downgrade(app: App, revision: str) -> None:
     click.echo(f"database at revision {current_revision(engine) or 'base'}")
 
 
-@click.command("runs")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
-@output_options
+@db_group.command("check")
 @pass_app
-def runs_cmd(app: App, limit: int, fmt: str | None) -> None:
-    """Recent runs: when, which window, what came of it.
+def db_check(app: App) -> None:
+    """Check the database file: integrity, foreign keys, search index, schema revision.
 
     \b
     Example:
-        paperbot runs --limit 5 --table
+        paperbot db check
     """
-    from dataclasses import asdict
+    from db.session import current_revision, head_revision, known_revisions, make_engine
+    from db.snapshot import check, sqlite_path
 
-    from db.session import session_scope
-    from db.store import recent_runs
+    path = sqlite_path(app.settings.database_url)
+    problems = check(path)
+    if not problems:
+        revision = current_revision(make_engine(app.settings.database_url))
+        if revision is not None and revision not in known_revisions():
+            problems.append(f"schema at revision {revision}, newer than this paperbot knows: "
+                            "upgrade paperbot")
+        elif revision != head_revision():
+            problems.append(f"schema at revision {revision}, head is {head_revision()}: run "
+                            "`paperbot db upgrade`")
+    if problems:
+        raise click.ClickException(f"{path}: " + "; ".join(problems))
+    click.echo(f"{path}: ok")
 
-    with session_scope(app.engine) as session:
-        rows = [asdict(run) for run in recent_runs(session, limit)]
-    emit(rows, fmt, ["id", "kind", "status", "started_at", "finished_at", "window_start", "window_end",
-                     "fetched", "new", "updated", "skipped", "requests", "error"])
+
+@db_group.command("push")
+@pass_app
+def db_push(app: App) -> None:
+    """Snapshot the database (backup API + integrity check) to the state branch on GitHub.
+
+    \b
+    Example:
+        GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/list paperbot db push
+    """
+    from db.snapshot import make_snapshot, sqlite_path
+
+    path = sqlite_path(app.settings.database_url)
+    with tempfile.TemporaryDirectory() as folder:
+        snapshot = make_snapshot(path, Path(folder) / SNAPSHOT_FILE)
+        data = snapshot.read_bytes()
+    publisher = app.publisher()
+    try:
+        sha = publisher.push_snapshot(SNAPSHOT_FILE, data, f"paperbot: database snapshot ({len(data)} bytes)")
+    finally:
+        publisher.close()
+    click.echo(f"pushed {len(data):,} bytes to {app.settings.github.state_branch} ({sha[:7]})")
 
 
-COMMANDS = [config_cmd, db_group, runs_cmd]
+@db_group.command("pull")
+@click.option("--repo", metavar="OWNER/NAME", help="Repository to pull from (default GITHUB_REPOSITORY).")
+@click.option("--if-exists", is_flag=True,
+              help="A missing or corrupt snapshot is a warning, not an error (the cron's first run).")
+@pass_app
+def db_pull(app: App, repo: str | None, if_exists: bool) -> None:
+    """Download the latest database snapshot from the state branch, check it, and install it.
+
+    The database in place (if any) is kept beside it as *.bak.
+
+    \b
+    Example:
+        paperbot db pull --repo owner/awesome-list && paperbot show 2501.01234
+    """
+    from bot.core.errors import BotError
+    from db.snapshot import restore, sqlite_path
+
+    path = sqlite_path(app.settings.database_url)
+    publisher = app.publisher(repo)
+    try:
+        data = publisher.pull_snapshot(SNAPSHOT_FILE)
+    finally:
+        publisher.close()
+    branch = app.settings.github.state_branch
+
+    def without_snapshot(message: str, what: str) -> None:
+        if not if_exists:
+            raise BotError(message)
+        click.echo(f"warning: {message}; {what}: this run rebuilds what is listed and proposed from the "
+                   "list and the open pull request", err=True)
+
+    if data is None:
+        without_snapshot(f"no snapshot on {branch} yet", "starting without one")
+        return
+    problems = restore(data, path)
+    if problems:
+        without_snapshot(f"the snapshot on {branch} is corrupt ({problems[0]})", "not installed")
+        return
+    click.echo(f"installed the snapshot from {branch} ({len(data):,} bytes) at {path}")
+
+
+COMMANDS: list[click.Command] = [db_group]

@@ -1,115 +1,49 @@
-"""Operations: ``db check/pull/push``, ``health``, ``feedback`` and ``list status``."""
+"""Operations: ``config``, ``runs``, ``health``, ``feedback`` and ``list status``."""
 
 from __future__ import annotations
 
-import tempfile
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from bot.cli.app import App, pass_app
-from bot.cli.db import db_group
 from bot.cli.output import emit, output_options
 
-SNAPSHOT_FILE = "paperbot.db"
 
-
-def _publisher(app: App, repo: str | None = None):  # type: ignore[no-untyped-def]
-    from bot.pipeline.run import make_publisher
-
-    return make_publisher(app.settings, repo)
-
-
-@db_group.command("check")
+@click.command("config")
 @pass_app
-def db_check(app: App) -> None:
-    """Check the database file: integrity, foreign keys, search index, schema revision.
+def config_cmd(app: App) -> None:
+    """Print the effective settings as JSON (secrets masked).
 
     \b
     Example:
-        paperbot db check
+        PAPERBOT_DB_URL=sqlite:///other.db paperbot config
     """
-    from db.session import current_revision, head_revision, known_revisions, make_engine
-    from db.snapshot import check, sqlite_path
-
-    path = sqlite_path(app.settings.database_url)
-    problems = check(path)
-    if not problems:
-        revision = current_revision(make_engine(app.settings.database_url))
-        if revision is not None and revision not in known_revisions():
-            problems.append(f"schema at revision {revision}, newer than this paperbot knows: "
-                            "upgrade paperbot")
-        elif revision != head_revision():
-            problems.append(f"schema at revision {revision}, head is {head_revision()}: run "
-                            "`paperbot db upgrade`")
-    if problems:
-        raise click.ClickException(f"{path}: " + "; ".join(problems))
-    click.echo(f"{path}: ok")
+    click.echo(json.dumps(app.settings.masked(), indent=2, default=str))
 
 
-@db_group.command("push")
+@click.command("runs")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@output_options
 @pass_app
-def db_push(app: App) -> None:
-    """Snapshot the database (backup API + integrity check) to the state branch on GitHub.
+def runs_cmd(app: App, limit: int, fmt: str | None) -> None:
+    """Recent runs: when, which window, what came of it.
 
     \b
     Example:
-        GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/list paperbot db push
+        paperbot runs --limit 5 --table
     """
-    from db.snapshot import make_snapshot, sqlite_path
+    from dataclasses import asdict
 
-    path = sqlite_path(app.settings.database_url)
-    with tempfile.TemporaryDirectory() as folder:
-        snapshot = make_snapshot(path, Path(folder) / SNAPSHOT_FILE)
-        data = snapshot.read_bytes()
-    publisher = _publisher(app)
-    try:
-        sha = publisher.push_snapshot(SNAPSHOT_FILE, data, f"paperbot: database snapshot ({len(data)} bytes)")
-    finally:
-        publisher.close()
-    click.echo(f"pushed {len(data):,} bytes to {app.settings.github.state_branch} ({sha[:7]})")
+    from db.session import session_scope
+    from db.store import recent_runs
 
-
-@db_group.command("pull")
-@click.option("--repo", metavar="OWNER/NAME", help="Repository to pull from (default GITHUB_REPOSITORY).")
-@click.option("--if-exists", is_flag=True,
-              help="A missing or corrupt snapshot is a warning, not an error (the cron's first run).")
-@pass_app
-def db_pull(app: App, repo: str | None, if_exists: bool) -> None:
-    """Download the latest database snapshot from the state branch, check it, and install it.
-
-    The database in place (if any) is kept beside it as *.bak.
-
-    \b
-    Example:
-        paperbot db pull --repo owner/awesome-list && paperbot show 2501.01234
-    """
-    from bot.core.errors import BotError
-    from db.snapshot import restore, sqlite_path
-
-    path = sqlite_path(app.settings.database_url)
-    publisher = _publisher(app, repo)
-    try:
-        data = publisher.pull_snapshot(SNAPSHOT_FILE)
-    finally:
-        publisher.close()
-    branch = app.settings.github.state_branch
-
-    def without_snapshot(message: str, what: str) -> None:
-        if not if_exists:
-            raise BotError(message)
-        click.echo(f"warning: {message}; {what}: this run rebuilds what is listed and proposed from the "
-                   "list and the open pull request", err=True)
-
-    if data is None:
-        without_snapshot(f"no snapshot on {branch} yet", "starting without one")
-        return
-    problems = restore(data, path)
-    if problems:
-        without_snapshot(f"the snapshot on {branch} is corrupt ({problems[0]})", "not installed")
-        return
-    click.echo(f"installed the snapshot from {branch} ({len(data):,} bytes) at {path}")
+    with session_scope(app.engine) as session:
+        rows = [asdict(run) for run in recent_runs(session, limit)]
+    emit(rows, fmt, ["id", "kind", "status", "started_at", "finished_at", "window_start", "window_end",
+                     "fetched", "new", "updated", "skipped", "requests", "error"])
 
 
 @click.command("health")
@@ -134,7 +68,7 @@ def health_cmd(app: App, alarm: bool) -> None:
         runs = runs_since(session, now - timedelta(days=30))
     health = assess(runs, now)
     if alarm:
-        publisher = _publisher(app)
+        publisher = app.publisher()
         try:
             if health.ok:
                 closed = publisher.resolve_alarm_issue("Healthy again: " + health.report())
@@ -252,7 +186,7 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
         except (OSError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"cannot read {list_path}: {exc}") from None
     else:
-        publisher = _publisher(app)
+        publisher = app.publisher()
         try:
             readme, _sha = publisher.read_file(app.settings.list.path)
         finally:
@@ -266,4 +200,4 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
           for e in resolution.unresolved], fmt, ["line", "section", "title", "status"])
 
 
-COMMANDS: list[click.Command] = [health_cmd, feedback_cmd, list_group]
+COMMANDS: list[click.Command] = [config_cmd, runs_cmd, health_cmd, feedback_cmd, list_group]

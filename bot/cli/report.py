@@ -14,8 +14,8 @@ import click
 
 from bot.cli.app import App, pass_app
 from bot.cli.export import FORMATS as EXPORT_FORMATS
+from bot.cli.filters import filter_options, filters_from, note, read_connection
 from bot.cli.output import emit, output_options, render_rows, resolve_format
-from bot.cli.query import filter_options, filters_from, note, read_connection
 from bot.core.files import atomic_text, check_output
 from bot.core.labels import LABEL_VALUES
 from db.query import UNCLASSIFIED
