@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.config import GitHubSettings
 from bot.core.errors import PublishError
-from bot.github.pulls import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
+from bot.github.pulls import CLOSED_MARKER, MAX_BODY_CHARS, GitHubPublisher, Publisher, PullResult
 from tests.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
 
 BRANCH = "paperbot/new-papers"
@@ -34,10 +34,11 @@ def make_publisher(github_server: FakeGitHub, sleeps: list[float]) -> Iterator[M
     made: list[Publisher] = []
 
     def make(token: str | None = None, **overrides: object) -> Publisher:
+        pacing: dict[str, object] = {"seconds_between_requests": 0.0, "seconds_between_writes": 0.0,
+                                     "backoff_seconds": 0.5}
         settings = GitHubSettings(token=token or github_server.token, repository="octo/papers",
-                                  api_url=github_server.url, **overrides)  # type: ignore[arg-type]
-        publisher = Publisher(settings, seconds_between_requests=0, seconds_between_writes=0,
-                              backoff_seconds=0.5, sleep=sleeps.append)
+                                  api_url=github_server.url, **(pacing | overrides))  # type: ignore[arg-type]
+        publisher = GitHubPublisher(settings, sleep=sleeps.append)
         made.append(publisher)
         return publisher
 
@@ -379,10 +380,11 @@ def test_read_only_token_names_the_permissions(github_server: FakeGitHub, publis
 
 
 def test_unknown_repository(github_server: FakeGitHub) -> None:
-    settings = GitHubSettings(token=github_server.token, repository="octo/nope", api_url=github_server.url)
+    settings = GitHubSettings(token=github_server.token, repository="octo/nope", api_url=github_server.url,
+                              seconds_between_requests=0.0, seconds_between_writes=0.0)
     expected = r"reading repository octo/nope: .*HTTP 404.*check GITHUB_REPOSITORY"
     with pytest.raises(PublishError, match=expected):
-        Publisher(settings, seconds_between_requests=0, seconds_between_writes=0).read_file("README.md")
+        GitHubPublisher(settings).read_file("README.md")
 
 
 @pytest.mark.parametrize(("settings", "hint"), [
@@ -392,7 +394,7 @@ def test_unknown_repository(github_server: FakeGitHub) -> None:
 ])
 def test_missing_settings_are_refused_before_any_request(settings: GitHubSettings, hint: str) -> None:
     with pytest.raises(PublishError, match=hint):
-        Publisher(settings)
+        GitHubPublisher(settings)
 
 
 def test_the_token_never_appears_in_errors_logs_or_reprs(

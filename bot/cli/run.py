@@ -10,9 +10,10 @@ import click
 
 from bot.cli.app import App, pass_app
 from bot.cli.stages import UtcDate
+from bot.core.models import RunReport
 
 
-def _summary(report) -> str:  # type: ignore[no-untyped-def]
+def _summary(report: RunReport) -> str:
     text = (f"fetched {report.fetched} / new {report.new} / classified {report.classified} / "
             f"proposed {report.proposed} / needs review {report.needs_review} / "
             f"already listed {report.already_listed}")

@@ -135,8 +135,8 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
     by_label: dict[str, int] = {}
     review = 0
     for prediction in predictions.values():
-        by_label[prediction.label.value] = by_label.get(prediction.label.value, 0) + 1  # type: ignore[attr-defined]
-        review += bool(prediction.needs_review)  # type: ignore[attr-defined]
+        by_label[prediction.label.value] = by_label.get(prediction.label.value, 0) + 1
+        review += bool(prediction.needs_review)
     parts = ", ".join(f"{label} {n}" for label, n in sorted(by_label.items()))
     detail = f" ({parts}; {review} need review)" if parts else ""
     click.echo(f"classified {len(predictions)} papers{detail} with model {model.version}")

@@ -36,7 +36,12 @@ class ListError(BotError):
 
 
 class PublishError(BotError):
-    """GitHub refused a change; the message says which and how to fix it."""
+    """GitHub refused a change; the message says which and how to fix it (``status``: GitHub's HTTP status,
+    when it answered)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ClassifierError(BotError):

@@ -29,11 +29,7 @@ from bot.core.secrets import SecretFilter, mask
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api:
-# "wait at least one second between each" mutating request; PyGithub's defaults match.
-SECONDS_BETWEEN_REQUESTS = 0.25
-SECONDS_BETWEEN_WRITES = 1.0
-BACKOFF_SECONDS = 2.0
+# Pacing (seconds between requests and between writes, the first backoff) is GitHubSettings' alone.
 BACKOFF_MAX_SECONDS = 30.0
 # GitHub: on a secondary rate limit without Retry-After, "wait for at least one minute".
 SECONDARY_RATE_LIMIT_SECONDS = 60.0
@@ -81,11 +77,7 @@ def github_message(exc: GithubException) -> str:
 class GitHubClient:
     """The PyGithub ``Github`` object for one repository, wrapped with retries and error translation."""
 
-    def __init__(self, settings: GitHubSettings, *,
-                 seconds_between_requests: float = SECONDS_BETWEEN_REQUESTS,
-                 seconds_between_writes: float = SECONDS_BETWEEN_WRITES,
-                 backoff_seconds: float = BACKOFF_SECONDS,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: GitHubSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
         if not settings.token:
             raise PublishError("no GitHub token: set GITHUB_TOKEN (in Actions: `env: GITHUB_TOKEN: "
                                "${{ secrets.GITHUB_TOKEN }}`)")
@@ -95,15 +87,14 @@ class GitHubClient:
         self.settings = settings
         self.owner, self.name = settings.repository.split("/")
         self._token = settings.token
-        self._backoff_seconds = backoff_seconds
         self._sleep = sleep
         self._retry_spent = 0.0
         # retry=None: PyGithub's GithubRetry retries POSTs, may wait without bound and ends in urllib3's
         # RetryError; our own loop below is bounded, injectable and speaks PublishError.
         self.github = Github(base_url=settings.api_url.rstrip("/"), auth=Auth.Token(settings.token),
                              timeout=max(1, math.ceil(settings.timeout_seconds)), retry=None,
-                             seconds_between_requests=seconds_between_requests,
-                             seconds_between_writes=seconds_between_writes)
+                             seconds_between_requests=settings.seconds_between_requests,
+                             seconds_between_writes=settings.seconds_between_writes)
         self._filter = SecretFilter([self._token])
         for name in ("github.Requester", "github.GithubRetry"):
             logging.getLogger(name).addFilter(self._filter)
@@ -231,12 +222,11 @@ class GitHubClient:
         else:
             fix = "this is not retried; see GitHub's message"
         detail = detail or "no message"
-        error = PublishError(self.mask(f"{action}: GitHub answered HTTP {status} ({detail}); {fix}"))
-        error.status = status  # type: ignore[attr-defined]
-        return error
+        return PublishError(self.mask(f"{action}: GitHub answered HTTP {status} ({detail}); {fix}"),
+                            status=status)
 
     def _backoff(self, attempt: int) -> float:
-        return float(min(BACKOFF_MAX_SECONDS, self._backoff_seconds * 2 ** (attempt - 1)))
+        return float(min(BACKOFF_MAX_SECONDS, self.settings.backoff_seconds * 2 ** (attempt - 1)))
 
     def _transient_wait(self, exc: GithubException, attempt: int,
                         retry_messages: Collection[str]) -> tuple[float | None, bool]:

@@ -1,12 +1,14 @@
 """Publish the list's changes as one rolling pull request, and keep paperbot's state on GitHub.
 
-Runs last in the cron pipeline, after ``bot/awesome.py`` has rendered the new README. Reads the list from
-the default branch (read from the API each run). Writes one commit on a fixed branch (``settings.branch``),
-rebuilt from the current default-branch head on every run and force-updated, so the PR never conflicts;
-then opens or updates the one PR (the create-pull-request model, research §3.4). Also reads the bot's past
-PRs for the learning loop, keeps a snapshot file on ``settings.state_branch`` and one alarm issue.
+Runs last in the cron pipeline, after ``bot/awesome/insert.py`` has rendered the new README. Reads the
+list from the default branch (read from the API each run). Writes one commit on a fixed branch
+(``settings.branch``), rebuilt from the current default-branch head on every run and force-updated, so the
+PR never conflicts; then opens or updates the one PR (the model of the create-pull-request action). Also
+reads the bot's past PRs for the learning loop, keeps a snapshot file on ``settings.state_branch`` and one
+alarm issue.
 
-Only this module and ``bot/github_api.py`` import ``github``. Nothing here reads the environment.
+``Publisher`` is what the pipeline and the CLI need of GitHub; ``GitHubPublisher`` is it, over PyGithub.
+Only ``bot/github/`` imports ``github``. Nothing here reads the environment.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from github import GithubException, InputGitTreeElement
 from github.PullRequest import PullRequest
@@ -24,10 +27,7 @@ from github.PullRequest import PullRequest
 from bot.core.config import GitHubSettings
 from bot.core.errors import PublishError
 from bot.github.client import (
-    BACKOFF_SECONDS,
     MAX_BODY_CHARS,
-    SECONDS_BETWEEN_REQUESTS,
-    SECONDS_BETWEEN_WRITES,
     GitHubClient,
     fit_body,
     git_blob_sha,
@@ -35,7 +35,8 @@ from bot.github.client import (
 )
 from bot.github.state import ALARM_MARKER, StateBranch, ensure_alarm, resolve_alarm
 
-__all__ = ["ALARM_MARKER", "CLOSED_MARKER", "MAX_BODY_CHARS", "ClosedPR", "OpenPR", "Publisher", "PullResult"]
+__all__ = ["ALARM_MARKER", "CLOSED_MARKER", "MAX_BODY_CHARS", "ClosedPR", "GitHubPublisher", "OpenPR",
+           "Publisher", "PullResult"]
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +80,44 @@ class ClosedPR:
     readme_at_head: str | None
 
 
-class Publisher:
-    """paperbot's side of one GitHub repository. Settings come in; nothing is read from the environment."""
+class Publisher(Protocol):
+    """What the pipeline and the CLI need of the list's repository (``GitHubPublisher`` over the REST API)."""
 
-    def __init__(self, settings: GitHubSettings, *,
-                 seconds_between_requests: float = SECONDS_BETWEEN_REQUESTS,
-                 seconds_between_writes: float = SECONDS_BETWEEN_WRITES,
-                 backoff_seconds: float = BACKOFF_SECONDS,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def close(self) -> None: ...
+
+    def read_file(self, path: str, ref: str | None = None) -> tuple[str, str]: ...
+
+    def open_pr(self, path: str = "README.md") -> OpenPR | None: ...
+
+    def bot_pull_requests(self, state: str = "closed", path: str | None = "README.md",
+                          limit: int = 30) -> list[ClosedPR]: ...
+
+    def publish(self, path: str, new_text: str, title: str, body: str,
+                labels: Sequence[str] | None = None, commit_message: str = DEFAULT_COMMIT_MESSAGE, *,
+                base_sha: str | None = None) -> PullResult: ...
+
+    def close_pr(self, comment: str = "", body: str | None = None) -> int | None: ...
+
+    def pull_snapshot(self, path: str) -> bytes | None: ...
+
+    def push_snapshot(self, path: str, data: bytes, message: str) -> str: ...
+
+    def ensure_alarm_issue(self, title: str, body: str) -> int: ...
+
+    def resolve_alarm_issue(self, comment: str = "") -> int | None: ...
+
+
+class GitHubPublisher:
+    """paperbot's side of one GitHub repository. Settings come in (pacing included); nothing is read from
+    the environment."""
+
+    def __init__(self, settings: GitHubSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
-        self.api = GitHubClient(settings, seconds_between_requests=seconds_between_requests,
-                                seconds_between_writes=seconds_between_writes,
-                                backoff_seconds=backoff_seconds, sleep=sleep)
+        self.api = GitHubClient(settings, sleep=sleep)
         self._state = StateBranch(self.api, settings.state_branch)
 
     def __repr__(self) -> str:
-        return f"Publisher(repository={self.settings.repository!r}, branch={self.settings.branch!r})"
+        return f"GitHubPublisher(repository={self.settings.repository!r}, branch={self.settings.branch!r})"
 
     def close(self) -> None:
         self.api.close()
@@ -220,7 +243,7 @@ class Publisher:
     def _is_mine(self, pr: PullRequest) -> bool:
         head_repo = pr.head.repo
         return (pr.head.ref == self.settings.branch and head_repo is not None
-                and head_repo.full_name.lower() == self.settings.repository.lower()  # type: ignore[union-attr]
+                and head_repo.full_name.lower() == (self.settings.repository or "").lower()
                 and pr.user.login == self.api.login)
 
     def _own_pulls(self, state: str, limit: int) -> list[PullRequest]:

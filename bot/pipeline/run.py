@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -38,6 +39,10 @@ from bot.core.states import ProposalState, RunStatus, Verdict
 from bot.pipeline import stages
 from db import decisions, store
 from db.session import session_scope
+
+if TYPE_CHECKING:
+    from bot.github.pulls import ClosedPR, OpenPR, Publisher
+    from classifier.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +77,7 @@ def _timed(report: RunReport, step: str) -> Iterator[None]:
         report.timings[step] = round(time.perf_counter() - start, 3)
 
 
-def _publisher(settings: Settings, options: RunOptions):  # type: ignore[no-untyped-def]
+def _publisher(settings: Settings, options: RunOptions) -> Publisher | None:
     if not options.open_pr and options.list_path is not None:
         return None
     if not settings.github.repository:
@@ -83,19 +88,18 @@ def _publisher(settings: Settings, options: RunOptions):  # type: ignore[no-unty
     return make_publisher(settings)
 
 
-def make_publisher(settings: Settings, repository: str | None = None):  # type: ignore[no-untyped-def]
+def make_publisher(settings: Settings, repository: str | None = None) -> Publisher:
     """The GitHub side, paced as configured (``[github]`` seconds_between_requests/writes)."""
     from dataclasses import replace
 
-    from bot.github.pulls import Publisher
+    from bot.github.pulls import GitHubPublisher
 
     github = replace(settings.github, repository=repository) if repository else settings.github
-    return Publisher(github, seconds_between_requests=github.seconds_between_requests,
-                     seconds_between_writes=github.seconds_between_writes,
-                     backoff_seconds=github.backoff_seconds)
+    return GitHubPublisher(github)
 
 
-def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=None) -> Outcome:  # type: ignore[no-untyped-def]
+def run(settings: Settings, engine: Engine, options: RunOptions, *,
+        embedder: Embedder | None = None) -> Outcome:
     if options.out_dir.exists() and not options.out_dir.is_dir():
         raise BotError(f"out_dir {options.out_dir} is a file; it must be a folder (or not exist yet)")
     report = RunReport()
@@ -123,8 +127,8 @@ def run(settings: Settings, engine: Engine, options: RunOptions, *, embedder=Non
     return outcome
 
 
-def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport, publisher,  # type: ignore[no-untyped-def]
-         embedder) -> Outcome:
+def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport,
+         publisher: Publisher | None, embedder: Embedder | None) -> Outcome:
     if options.fetch:
         with _timed(report, "fetch"):
             fetched = stages.fetch(settings, engine, since=options.since, until=options.until)
@@ -138,6 +142,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
             except (OSError, UnicodeDecodeError) as exc:
                 raise BotError(f"cannot read the list {options.list_path}: {exc}") from None
         else:
+            assert publisher is not None, "_publisher gives one whenever no --list is given"
             readme, base_sha = publisher.read_file(path)
         doc = parse_list(readme)
         open_pr = publisher.open_pr(path) if publisher else None
@@ -203,7 +208,7 @@ def _ensure_papers(settings: Settings, engine: Engine, ids: list[str]) -> set[st
         return set(store.get_papers(session, ids))
 
 
-def _declined(engine: Engine, open_pr) -> dict[str, Label]:  # type: ignore[no-untyped-def]
+def _declined(engine: Engine, open_pr: OpenPR | None) -> dict[str, Label]:
     """The papers the maintainers removed from the open PR, as proposed: its body's marker keeps them."""
     if open_pr is None:
         return {}
@@ -230,7 +235,8 @@ def _head_labels(settings: Settings, engine: Engine, head: AwesomeList,
     return found
 
 
-def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history, open_pr) -> list[Decision]:  # type: ignore[no-untyped-def]
+def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history: Sequence[ClosedPR],
+           open_pr: OpenPR | None) -> list[Decision]:
     """Settle the bot's past proposals against the list; pick up edits to the open PR."""
     learned: list[Decision] = []
     pending: list[Decision] = []

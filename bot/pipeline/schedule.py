@@ -85,7 +85,7 @@ def run_scheduled(job: Callable[[], str], cron: str, *, stop: threading.Event | 
     scheduler.add_job(guarded, trigger, id="paperbot", max_instances=1, coalesce=True,
                       misfire_grace_time=3600)
 
-    previous: dict[signal.Signals, object] = {}
+    previous: dict[signal.Signals, signal._HANDLER] = {}
     if install_signals and threading.current_thread() is threading.main_thread():
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.warning("received %s: finishing the current run, then stopping",
@@ -102,5 +102,5 @@ def run_scheduled(job: Callable[[], str], cron: str, *, stop: threading.Event | 
     finally:
         scheduler.shutdown(wait=True)  # the current run finishes; no new one starts
         for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)
     return stats
