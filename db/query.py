@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from bot.core.errors import BotError, StoreError
 from bot.core.files import sqlite_file
+from bot.core.models import ABS_URL
 
 # Title matches count five times an abstract match, author matches twice (bm25 column weights).
 RANK = "bm25(5.0, 1.0, 2.0)"
@@ -217,9 +218,6 @@ def where_sql(clauses: Sequence[str]) -> str:
 
 
 # --- rows ---------------------------------------------------------------------------------------------
-
-ABS_URL = "https://arxiv.org/abs/"  # as bot.models.abs_url, which this module does not import (start-up)
-
 
 def abs_url(arxiv_id: str) -> str:
     """The abstract page of a stored (already version-less) id, without re-parsing it."""

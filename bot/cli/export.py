@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
+from bot.core.models import ABS_URL
 from db.records import EXPORT_FIELDS as CSV_COLUMNS
 
 FORMATS = ("csv", "json", "jsonl", "bibtex", "markdown")
@@ -133,7 +134,7 @@ def bibtex_entry(row: dict[str, Any], key: str) -> str:
         ("eprint", str(row["arxiv_id"])),
         ("archivePrefix", "arXiv"),
         ("primaryClass", bibtex_escape(row.get("primary_category"))),
-        ("url", str(row.get("url") or f"https://arxiv.org/abs/{row['arxiv_id']}")),
+        ("url", str(row.get("url") or f"{ABS_URL}{row['arxiv_id']}")),
     ]
     if row.get("doi"):
         fields.append(("doi", bibtex_escape(row["doi"])))

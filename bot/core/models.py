@@ -50,10 +50,13 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
     return match.group("base"), int(version) if version else None
 
 
+ABS_URL = "https://arxiv.org/abs/"  # + a base id: the abstract page, on the list, in exports and output
+
+
 def abs_url(arxiv_id: str) -> str:
     """The version-less abstract page of a validated arXiv id."""
     base, _ = parse_arxiv_id(arxiv_id)
-    return f"https://arxiv.org/abs/{base}"
+    return f"{ABS_URL}{base}"
 
 
 @dataclass(frozen=True)
