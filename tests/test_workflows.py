@@ -77,6 +77,14 @@ def test_test_workflow_is_read_only() -> None:
         assert "timeout-minutes" in job
 
 
+def test_ci_and_the_test_workflow_lint_type_check_and_test() -> None:
+    steps = [step.get("run", "") for job in load("test.yml")["jobs"].values() for step in job["steps"]]
+    ci = (WORKFLOWS.parents[1] / ".ci" / "run").read_text()
+    for command in ("ruff check .", "mypy bot classifier db", "python -m pytest"):
+        assert any(command in run for run in steps), command
+        assert command in ci, command
+
+
 ZIZMOR = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
 
 
