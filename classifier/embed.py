@@ -27,7 +27,7 @@ DEFAULT_BATCH_SIZE = 16  # lowest peak RSS on 2 cores at the same throughput as 
 def paper_text(title: str, abstract: str | None) -> str:
     """What the classifier reads: ``"title. abstract"``, or the title alone when there is no abstract.
 
-    Matches ``bot.models.Paper.text``; every embedding of a paper goes through this one function.
+    Matches ``bot.core.models.Paper.text``; every embedding of a paper goes through this one function.
     """
     title = " ".join(title.split())
     if abstract and abstract.strip():

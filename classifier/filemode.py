@@ -3,8 +3,8 @@
 Runs for ``paperbot classify --input PAPERS.jsonl --output PREDICTIONS.jsonl``. Reads one paper a line
 (``arxiv_id``, ``title``, ``abstract`` (may be null), optional ``authors`` and ``categories``), embeds and
 classifies the readable rows, and writes one prediction a line, in input order, to standard output or to a
-file, atomically (``bot/files.py``). A bad row (invalid JSON, no title) is reported with its line number and
-skipped.
+file, atomically (``bot/core/files.py``). A bad row (invalid JSON, no title) is reported with its line number
+and skipped.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Parse one arXiv API response (an Atom page) into ``Paper`` objects.
 
-Pure: bytes in, a ``Page`` out. Used by ``bot/arxiv_http.py`` only. The XML is parsed strictly (lxml with
+Pure: bytes in, a ``Page`` out. Used by ``bot/arxiv/http.py`` only. The XML is parsed strictly (lxml with
 ``recover=False``, no entities, no network), because ``arxiv._feed.parse`` recovers from truncated XML and
-would read half a page as a complete one (failure A9). Each ``<entry>`` is then built into an
+would read half a page as a complete one. Each ``<entry>`` is then built into an
 ``arxiv.Result`` by the ``arxiv`` 4.x package's own entry builder, and converted to a ``Paper``.
 
 * A page that is not a well-formed Atom feed with ``opensearch:totalResults`` raises ``MalformedFeed``.
 * A page carrying arXiv's error entry (id ``http(s)://arxiv.org/api/errors#...``, title ``Error``) raises
-  ``ErrorFeed`` with arXiv's message: it is never read as a paper titled "Error" (A8).
+  ``ErrorFeed`` with arXiv's message: it is never read as a paper titled "Error".
 * An entry whose id is not an arxiv.org abstract URL, fails the id regex, or lacks a title or dates is
   logged and counted in ``Page.skipped``: one bad entry never sinks the page.
 """

@@ -3,17 +3,17 @@
 Runs first in the cron pipeline (and for the list resolver). Reads nothing locally; returns ``Paper``
 objects. Never writes to the database: that is ``db/store.py``'s job.
 
-* The HTTP transport, politeness and retry policy live in ``bot/arxiv_http.py`` (``ArxivSession``). The
-  ``arxiv`` package builds the query parameters and each entry (``bot/atom.py``); its own client is not
+* The HTTP transport, politeness and retry policy live in ``bot/arxiv/http.py`` (``ArxivSession``). The
+  ``arxiv`` package builds the query parameters and each entry (``bot/arxiv/atom.py``); its own client is not
   used (no timeout, no backoff, per-instance pacing, empty first pages read as "no results").
 
 Paging rule (``fetch_papers``): pages are requested at ``start`` = entries received so far, until
 ``start >= totalResults`` (the latest page's value). An empty page is never "the end" by itself:
 
 * empty first page with ``totalResults=0``: retried ``EMPTY_FIRST_PAGE_RETRIES`` times, then returned as an
-  empty result flagged ``suspicious_empty`` (arXiv serves valid-but-empty feeds, A5);
+  empty result flagged ``suspicious_empty`` (arXiv serves valid-but-empty feeds);
 * empty page with less than one page of results outstanding (``totalResults - start < page_size``): retried
-  ``EMPTY_TAIL_RETRIES`` times, then accepted as an over-reported total (A6) and recorded in ``shortfall``;
+  ``EMPTY_TAIL_RETRIES`` times, then accepted as an over-reported total and recorded in ``shortfall``;
 * any other empty page (a page or more outstanding): retried like an error, then ``FetchError``.
 
 An under-reported ``totalResults`` cannot be seen from here; the overlapping windows catch it next run.

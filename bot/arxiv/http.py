@@ -1,8 +1,8 @@
 """The arXiv API's HTTP transport: one polite, bounded session with the retry policy.
 
-Used by ``bot/fetch.py`` for every request; reads nothing locally and writes nothing.
+Used by ``bot/arxiv/client.py`` for every request; reads nothing locally and writes nothing.
 
-* Every request goes through the one process-wide ``RateLimiter`` (``bot/ratelimit.py``): one in flight,
+* Every request goes through the one process-wide ``RateLimiter`` (``bot/arxiv/ratelimit.py``): one in flight,
   ``delay_seconds`` of quiet between the end of one request and the start of the next, retries included.
 * HTTP is httpx: an explicit connect and read timeout, a wall-clock cap of connect + read timeout per
   response, one connection, ``User-Agent`` and ``Accept: application/atom+xml`` on every request.

@@ -2,7 +2,7 @@
 
 arXiv asks for "no more than one request every three seconds, and ... a single connection at a time", for
 all machines under your control together (https://info.arxiv.org/help/api/tou.html). Every request
-``bot/arxiv_http.py`` makes for ``bot/fetch.py``, retries included, goes through one ``RateLimiter``:
+``bot/arxiv/http.py`` makes for ``bot/arxiv/client.py``, retries included, goes through one ``RateLimiter``:
 
 * never two requests in flight: a slot is held for the whole request, until its body is read or it fails;
 * the gap is measured **end-to-start**: the next request starts at least ``interval_seconds`` after the

@@ -1,9 +1,9 @@
 """What one new entry on the list says: venue, links, dates, and the line in the list's own format.
 
-``bot/awesome.py`` learns a ``BulletStyle`` or ``TableStyle`` from the human entries of a section and calls
-``render_bullet``/``render_row``, or ``render_template`` when the maintainers configured ``entry_template``.
-Every value put into a line is either sanitized (``bot/markdown.py``) or built from a validated arXiv id or
-GitHub ``owner/repo``. Pure: no I/O.
+``bot/awesome/insert.py`` learns a ``BulletStyle`` or ``TableStyle`` from the human entries of a section and
+calls ``render_bullet``/``render_row``, or ``render_template`` when the maintainers configured
+``entry_template``. Every value put into a line is either sanitized (``bot/awesome/markdown.py``) or built
+from a validated arXiv id or GitHub ``owner/repo``. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def render_template(template: str, fields: EntryFields) -> str:
 
 @dataclass(frozen=True)
 class BulletStyle:
-    """How a section writes list entries: ``- [CVPR] Title``; learned by ``bot/awesome.py``."""
+    """How a section writes list entries: ``- [CVPR] Title``; learned by ``bot/awesome/insert.py``."""
 
     prefix: str = "- "
     venue: bool = True

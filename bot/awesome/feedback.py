@@ -1,8 +1,8 @@
 """Learn from the maintainers: compare what the bot proposed with what ended up on the list.
 
 Pure: takes the proposals recorded in a pull request's body marker and the labels of papers on a README,
-returns decisions. ``bot/run.py`` feeds it the bot's closed pull requests (merged or not), the list on
-the default branch, and the open pull request's head; ``db/decisions.py`` stores what it returns.
+returns decisions. ``bot/pipeline/run.py`` feeds it the bot's closed pull requests (merged or not), the list
+on the default branch, and the open pull request's head; ``db/decisions.py`` stores what it returns.
 
 - merged PR: each proposed paper now on the list is *merged*, under the section it ended up in (moved →
   the corrected label); one that is not on the list was removed before merging: *rejected*.

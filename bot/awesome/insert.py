@@ -1,12 +1,11 @@
 """Read the awesome list's README and add new papers to it in the maintainers' own format.
 
-Runs after classification, before publishing. Reads a README string; returns a README string. Human lines
-are kept byte for byte (CRLF, trailing spaces, missing final newline included): ``parse_list(s).render()``
-is ``s``, and ``add_entries`` only inserts lines. Sections come from ``ListSettings.sections`` (label value
--> heading text); entries are bullet lines (``- [CVPR] Title``) or table rows. ``bot/entries.py`` renders a
-new entry, ``bot/listparse.py`` reads the list, ``bot/titles.py`` decides what is already listed,
-``bot/markdown.py`` checks the result.
-Pure: no I/O.
+Runs after classification, before publishing. Reads a README string; returns a README string. Human lines are
+kept byte for byte (CRLF, trailing spaces, missing final newline included): ``parse_list(s).render()`` is
+``s``, and ``add_entries`` only inserts lines. Sections come from ``ListSettings.sections`` (label value ->
+heading text); entries are bullet lines (``- [CVPR] Title``) or table rows. ``bot/awesome/entries.py`` renders
+a new entry, ``bot/awesome/parse.py`` reads the list, ``bot/awesome/titles.py`` decides what is already
+listed, ``bot/awesome/markdown.py`` checks the result. Pure: no I/O.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Make untrusted text safe for Markdown, and check that a Markdown edit kept its structure.
 
 Titles, author names, comments and classifier reasons come from strangers. ``sanitize`` is the one function
-every such string goes through before it reaches the README, the PR title, the PR body or a commit message
-(research notes §5.3). ``clean_text`` is its first step alone, for logs and comparisons.
+every such string goes through before it reaches the README, the PR title, the PR body or a commit message.
+``clean_text`` is its first step alone, for logs and comparisons.
 
-``check_insertion`` is the fail-safe behind ``bot/awesome.py``: it parses the README before and after an
-insertion with markdown-it-py (GFM tables, autolinks and ``$math$`` enabled) and raises ``ListError`` unless
-headings, tables, HTML and links are unchanged apart from the lines and links the bot built.
+``check_insertion`` is the fail-safe behind ``bot/awesome/insert.py``: it parses the README before and after
+an insertion with markdown-it-py (GFM tables, autolinks and ``$math$`` enabled) and raises ``ListError``
+unless headings, tables, HTML and links are unchanged apart from the lines and links the bot built.
 Pure: no I/O.
 """
 

@@ -1,6 +1,6 @@
 """Parse an awesome-list README into headings, entry blocks and entries, keeping every byte.
 
-Used by ``bot/awesome.py`` (which inserts) and by anything that needs to know what the list holds.
+Used by ``bot/awesome/insert.py`` (which inserts) and by anything that needs to know what the list holds.
 ``parse_list(s).render() == s`` for any text: line endings (CRLF, LF, none at the end), trailing spaces
 and blank lines are kept. Entries are list items (``- [CVPR] Title [[arXiv](...)]``) or GFM table rows;
 lines in fenced code or multi-line HTML comments are never headings or entries. Pure: no I/O.
@@ -57,7 +57,7 @@ class Block:
     start: int
     end: int  # exclusive
     entries: tuple[Entry, ...]
-    columns: tuple[str, ...] = ()  # table column kinds (see bot/entries.py TableStyle)
+    columns: tuple[str, ...] = ()  # table column kinds (see bot/awesome/entries.py TableStyle)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Render the body of the bot's one rolling pull request, and read back what an open one proposed.
 
-Called by the pipeline after ``bot/awesome.py`` has inserted the papers; ``bot/publish.py`` sends the text.
-The body opens with a hidden marker naming every proposed arXiv id and its label, then the counts, a table
-per section (a row whose section is a toss-up names the other one), the borderline papers that were not
+Called by the pipeline after ``bot/awesome/insert.py`` has inserted the papers; ``bot/github/pulls.py`` sends
+the text. The body opens with a hidden marker naming every proposed arXiv id and its label, then the counts, a
+table per section (a row whose section is a toss-up names the other one), the borderline papers that were not
 added, and how to give feedback. It always fits GitHub's body limit: rows that do not fit are summarised.
 Every arXiv string goes through ``sanitize``; the marker holds only validated ids and ``Label`` values.
 Pure: no I/O.

@@ -1,6 +1,6 @@
 """Is this paper already on the list? Title normalisation and a strict fuzzy title match.
 
-Used by ``bot/awesome.py`` (against the README and the open PR) before anything is proposed. A paper is
+Used by ``bot/awesome/insert.py`` (against the README and the open PR) before anything is proposed. A paper is
 listed when its base arXiv id is, or when its title matches a listed title after folding case, accents,
 punctuation, Markdown escapes, HTML entities and LaTeX. The fuzzy part only forgives spelling-level
 differences (``Quantisation``/``Quantization``, ``Model``/``Models``, ``Few-Step``/``FewStep``): a title

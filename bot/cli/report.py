@@ -1,6 +1,6 @@
 """``paperbot stats`` and ``paperbot export``: counts, a chart, and the papers in other formats.
 
-Read-only, like ``bot/cli_query.py``, whose filters and connection it shares. matplotlib is imported only
+Read-only, like ``bot/cli/query.py``, whose filters and connection it shares. matplotlib is imported only
 for ``stats --plot``.
 """
 

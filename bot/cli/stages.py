@@ -1,4 +1,4 @@
-"""Pipeline commands: ``fetch``, ``embed``, ``classify``, ``train``, ``evaluate``, ``render``, ``run``."""
+"""The stage commands ``fetch``, ``embed`` and ``classify``: one stage each of bot/pipeline/stages.py."""
 
 from __future__ import annotations
 

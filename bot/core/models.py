@@ -1,7 +1,7 @@
 """Plain, typed domain objects shared by every stage.
 
-Nothing here touches the network, the database or the model: ``db/store.py`` converts these to and from
-rows, ``bot/fetch.py`` builds ``Paper`` objects from arXiv, the classifier returns ``Prediction`` objects.
+Nothing here touches the network, the database or the model: ``db/store.py`` converts these to and from rows,
+``bot/arxiv/client.py`` builds ``Paper`` objects from arXiv, the classifier returns ``Prediction`` objects.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """One PyGithub client for paperbot: bounded retries, one-line errors, the token never shown.
 
-Used only by ``bot/publish.py``; with it, the only modules that import ``github``. Every call to GitHub goes
-through ``GitHubClient.call``, which retries what is transient (5xx, rate limits, dropped connections) within
-``settings.max_retries`` and ``settings.retry_budget_seconds``, and turns everything else into a
-``PublishError`` that says what failed and how to fix it, with the token masked.
+Used by ``bot/github/pulls.py`` and ``bot/github/state.py``, the only modules beside it that import
+``github``. Every call to GitHub goes through ``GitHubClient.call``, which retries what is transient (5xx,
+rate limits, dropped connections) within ``settings.max_retries`` and ``settings.retry_budget_seconds``, and
+turns everything else into a ``PublishError`` that says what failed and how to fix it, with the token
+masked.
 """
 
 from __future__ import annotations

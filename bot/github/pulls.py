@@ -219,7 +219,7 @@ class GitHubPublisher:
                 self.api.call(f"deleting branch {self.settings.branch}", ref.delete, passthrough=(422,))
         return pr.number
 
-    # -- paperbot's own state: snapshot branch and alarm issue (bot/github_state.py) -------------------------
+    # -- paperbot's own state: snapshot branch and alarm issue (bot/github/state.py) -------------------------
 
     def pull_snapshot(self, path: str) -> bytes | None:
         """The bytes of ``path`` on ``settings.state_branch``; None when the branch or file is missing."""

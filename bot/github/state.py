@@ -1,6 +1,6 @@
 """paperbot's own state on GitHub: a snapshot file on a branch of its own, and one alarm issue.
 
-Used through ``bot/publish.py``'s ``Publisher`` (``pull_snapshot``/``push_snapshot``,
+Used through ``bot/github/pulls.py``'s ``Publisher`` (``pull_snapshot``/``push_snapshot``,
 ``ensure_alarm_issue``/``resolve_alarm_issue``). The state branch holds ONE parentless commit with one file,
 so old snapshots become unreachable instead of piling up in the repository's history. Writes are
 single-writer: a push fails if the branch moved since this run read it.

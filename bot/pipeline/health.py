@@ -1,8 +1,8 @@
 """Is the bot healthy? Pure rules over the run history, used by ``paperbot health`` and the cron alarm.
 
-Two alarms: no successful run for 72 hours, and the arXiv query returning
-nothing on 6 consecutive weekdays (arXiv announces nothing on Saturdays and Sundays, so weekends never
-count). The answer is plain data; opening or updating the GitHub issue is ``bot/github/state.py``'s job.
+Two alarms: no successful run for 72 hours, and the arXiv query returning nothing on 6 consecutive
+weekdays (arXiv announces nothing on Saturdays and Sundays, so weekends never count). The answer is plain
+data; opening or updating the GitHub issue is ``bot/github/state.py``'s job.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""The order of the stages, and the bookkeeping around each: fetch → embed → classify → list → publish.
+"""The pipeline's stages, each with its bookkeeping: fetch, embed, train, classify, resolve the list.
 
-This is the only module that knows the order. Each stage records a ``runs`` row (failed ones too) and
-writes its results in one transaction, so an interrupted or failed stage leaves what was stored before
-untouched and the fetch watermark where it was.
+``bot/pipeline/run.py`` orders them for ``paperbot run``; the stage commands (``fetch``, ``embed``,
+``classify``, ...) call one each. A fetch records a ``runs`` row (failed ones too); every stage writes its
+results in one transaction (embeddings in chunks), so an interrupted or failed stage leaves what was stored
+before untouched and the fetch watermark where it was.
 """
 
 from __future__ import annotations
