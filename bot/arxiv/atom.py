@@ -1,9 +1,9 @@
 """Parse one arXiv API response (an Atom page) into ``Paper`` objects.
 
 Pure: bytes in, a ``Page`` out. Used by ``bot/arxiv/http.py`` only. The XML is parsed strictly (lxml with
-``recover=False``, no entities, no network), because ``arxiv._feed.parse`` recovers from truncated XML and
-would read half a page as a complete one. Each ``<entry>`` is then built into an
-``arxiv.Result`` by the ``arxiv`` 4.x package's own entry builder, and converted to a ``Paper``.
+``recover=False``, no entities, no network), because a recovering parser (the ``arxiv`` package's) reads a
+truncated page as a complete one. Each ``<entry>`` is read field by field (title, summary, authors,
+categories, dates, comment, journal reference, DOI) straight into a ``Paper``.
 
 * A page that is not a well-formed Atom feed with ``opensearch:totalResults`` raises ``MalformedFeed``.
 * A page carrying arXiv's error entry (id ``http(s)://arxiv.org/api/errors#...``, title ``Error``) raises
@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from arxiv import _feed as arxiv_feed  # the arxiv 4.x lxml parser; _build_result turns <entry> into Result
 from lxml import etree
 
 from bot.core.models import Paper, parse_arxiv_id
@@ -133,30 +133,46 @@ def _paper(entry: etree._Element) -> Paper | None:
         log.warning("skipping feed entry: %r is not an arXiv id", raw_id[:200])
         return None
     try:
-        result = arxiv_feed._build_result(entry)  # None if <updated> or <published> is missing
+        published, updated = _when(entry, "published"), _when(entry, "updated")
     except ValueError as exc:  # an unparseable date
         log.warning("skipping feed entry %s: %s", base, exc)
         return None
-    if result is None:
+    if published is None or updated is None:
         log.warning("skipping feed entry %s: no <published> or <updated>", base)
         return None
-    title = clean_line(result.title)
+    title = clean_line(_text(entry, "atom:title"))
     if not title:
         log.warning("skipping feed entry %s: empty title", base)
         return None
-    authors = tuple(name for name in (clean_line(a.name) for a in result.authors) if name)
-    categories = tuple(dict.fromkeys(c for c in (clean_line(c) for c in result.categories) if c))
+    names = (clean_line(_text(author, "atom:name")) for author in entry.iterfind("atom:author", _NS))
+    terms = (clean_line(category.get("term")) for category in entry.iterfind("atom:category", _NS))
+    primary = entry.find("arxiv:primary_category", _NS)
     return Paper(
         arxiv_id=base,
         title=title,
-        abstract=clean_block(result.summary) or None,
+        abstract=clean_block(_text(entry, "atom:summary")) or None,
         version=version or 1,
-        authors=authors,
-        categories=categories,
-        primary_category=_optional(result.primary_category),
-        published=result.published,
-        updated=result.updated,
-        comment=_optional(result.comment),
-        journal_ref=_optional(result.journal_ref),
-        doi=_optional(result.doi),
+        authors=tuple(name for name in names if name),
+        categories=tuple(dict.fromkeys(term for term in terms if term)),
+        primary_category=_optional(primary.get("term") if primary is not None else None),
+        published=published,
+        updated=updated,
+        comment=_optional(_text(entry, "arxiv:comment")),
+        journal_ref=_optional(_text(entry, "arxiv:journal_ref")),
+        doi=_optional(_text(entry, "arxiv:doi")),
     )
+
+
+def _text(element: etree._Element, path: str) -> str | None:
+    """The text of the first ``path`` child (namespaced as ``atom:``/``arxiv:``), or None."""
+    found = element.find(path, _NS)
+    return found.text if found is not None else None
+
+
+def _when(entry: etree._Element, name: str) -> datetime | None:
+    """``<published>`` or ``<updated>`` (RFC 3339, e.g. ``2016-05-26T17:59:46Z``) in UTC; None if absent."""
+    text = _text(entry, f"atom:{name}")
+    if text is None or not text.strip():
+        return None
+    moment = datetime.fromisoformat(text.strip())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

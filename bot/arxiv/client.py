@@ -3,9 +3,9 @@
 Runs first in the cron pipeline (and for the list resolver). Reads nothing locally; returns ``Paper``
 objects. Never writes to the database: that is ``db/store.py``'s job.
 
-* The HTTP transport, politeness and retry policy live in ``bot/arxiv/http.py`` (``ArxivSession``). The
-  ``arxiv`` package builds the query parameters and each entry (``bot/arxiv/atom.py``); its own client is not
-  used (no timeout, no backoff, per-instance pacing, empty first pages read as "no results").
+* The HTTP transport, politeness and retry policy live in ``bot/arxiv/http.py`` (``ArxivSession``), and
+  ``bot/arxiv/atom.py`` reads each page. The ``arxiv`` package gives the sort keys; its client is not used
+  (no timeout, no backoff, per-instance pacing, empty first pages read as "no results").
 
 Paging rule (``fetch_papers``): pages are requested at ``start`` = entries received so far, until
 ``start >= totalResults`` (the latest page's value). An empty page is never "the end" by itself:
@@ -88,10 +88,11 @@ def title_query(title: str) -> str | None:
 
 def _params(*, query: str = "", id_list: Iterable[str] = (), sort_by: arxiv.SortCriterion, start: int,
             max_results: int) -> dict[str, str]:
-    args = arxiv.Search(query=query, id_list=list(id_list), sort_by=sort_by,
-                        sort_order=arxiv.SortOrder.Descending)._url_args()
-    args.update(start=str(start), max_results=str(max_results))
-    return args
+    """The API's query parameters (https://info.arxiv.org/help/api/user-manual.html#query_details), newest
+    or best first; ``sort_by`` is the ``arxiv`` package's public enum of the API's sort keys."""
+    return {"search_query": query, "id_list": ",".join(id_list), "sortBy": sort_by.value,
+            "sortOrder": arxiv.SortOrder.Descending.value, "start": str(start),
+            "max_results": str(max_results)}
 
 
 def _merge(papers: dict[str, Paper], new: Iterable[Paper]) -> None:
