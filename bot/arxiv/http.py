@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -91,6 +91,11 @@ class ArxivSession:
     def url(self, params: dict[str, str]) -> str:
         return f"{self.settings.api_url}?{urlencode(params)}"
 
+    @property
+    def host(self) -> str:
+        """Where the API lives, for messages: a request's whole URL (its query) never goes into one."""
+        return urlsplit(self.settings.api_url).netloc or self.settings.api_url
+
     def get_page(self, params: dict[str, str], empty_retries: Callable[[Page], int | None]) -> Page:
         """One page, retried per the policy. ``empty_retries(page)`` says how many times an empty page is
         re-asked before it is returned (None: an empty page is an error, retried then fatal)."""
@@ -113,8 +118,9 @@ class ArxivSession:
                 self.lost_seconds += self.clock() - started
                 wait = self._backoff(url, attempt, exc)
                 self.retries += 1
-                log.info("arXiv: %s; retry %d/%d in %.1f s: %s", exc, attempt, self.settings.max_retries,
-                         wait, url)
+                log.warning("arXiv at %s: %s; retry %d/%d in %.0f s", self.host, exc, attempt,
+                            self.settings.max_retries, wait)
+                log.debug("retrying %s", url)
                 self.sleep(wait)
                 self.lost_seconds += wait
 
@@ -123,9 +129,9 @@ class ArxivSession:
         if attempt > s.max_retries:
             if exc.timeout:
                 raise FetchError(f"arXiv did not answer within {s.read_timeout_seconds:g} s "
-                                 f"({attempt} attempts, {self.lost_seconds:.0f} s spent): {url}",
+                                 f"({attempt} attempts, {self.lost_seconds:.0f} s spent) at {self.host}",
                                  url=url, attempt=attempt, status=exc.status)
-            raise FetchError(f"arXiv failed {attempt} times for {url}: {exc}; try again later",
+            raise FetchError(f"arXiv failed {attempt} times at {self.host}: {exc}; try again later",
                              url=url, attempt=attempt, status=exc.status)
         cap = min(s.backoff_max_seconds, s.backoff_base_seconds * 2 ** (attempt - 1))
         wait = self.rng.uniform(0.0, cap)  # full jitter
@@ -135,7 +141,7 @@ class ArxivSession:
             what = "did not answer" if exc.timeout else f"failed ({exc})"
             raise FetchError(f"arXiv {what}; the next wait of {wait:.0f} s would exceed the retry budget "
                              f"of {s.retry_budget_seconds:g} s ({attempt} attempts, "
-                             f"{self.lost_seconds:.0f} s spent): {url}",
+                             f"{self.lost_seconds:.0f} s spent) at {self.host}",
                              url=url, attempt=attempt, status=exc.status)
         return wait
 
@@ -161,13 +167,14 @@ class ArxivSession:
             try:
                 parse_page(body)
             except ErrorFeed as exc:
-                message = f"arXiv rejected the request (HTTP 400): {exc}"
+                message = f"arXiv at {self.host} rejected the request (HTTP 400): {exc}"
                 raise FetchError(message, url=url, status=400) from None
             except MalformedFeed:
                 pass
-            raise FetchError(f"arXiv rejected the request (HTTP 400): {url}", url=url, status=400)
+            raise FetchError(f"arXiv at {self.host} rejected the request (HTTP 400)", url=url, status=400)
         if status != 200:
-            raise FetchError(f"arXiv returned HTTP {status} for {url}; not retrying", url=url, status=status)
+            raise FetchError(f"arXiv at {self.host} answered HTTP {status}; not retrying", url=url,
+                             status=status)
         try:
             return parse_page(body)
         except MalformedFeed as exc:
@@ -183,5 +190,6 @@ class ArxivSession:
             if time.monotonic() > deadline:
                 raise _Retryable("response too slow (connect + read timeout exceeded)", timeout=True)
             if size > MAX_BODY_BYTES:
-                raise FetchError(f"arXiv response over {MAX_BODY_BYTES} bytes", url=str(response.url))
+                raise FetchError(f"arXiv at {self.host} sent a response over {MAX_BODY_BYTES} bytes",
+                                 url=str(response.url))
         return b"".join(chunks)
