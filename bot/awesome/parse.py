@@ -208,7 +208,8 @@ def _bullet_blocks(lines: Sequence[str], start: int, skip: set[int]) -> tuple[li
             end += 1
         else:
             break
-    entries = tuple(_bullet_entry(line_no, prefix, text) for line_no, prefix, text in items)
+    entries = tuple(entry for line_no, prefix, text in items
+                    if (entry := _bullet_entry(line_no, prefix, text)) is not None)
     return [Block("bullet", start, end, entries), *nested], end
 
 
@@ -239,11 +240,27 @@ def _links(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(codes))
 
 
-def _bullet_entry(line_no: int, prefix: str, text: Sequence[str]) -> Entry:
+# Prose, not a paper: a sentence break inside, or a long line ending in a full stop.
+_SENTENCE_BREAK_RE = re.compile(r"\.\s+[A-Z]")
+PROSE_MIN_WORDS = 8
+
+
+def is_prose(text: str) -> bool:
+    """True for a list item that reads as a note ("This repository is a work in progress, and … Please …")
+    rather than a paper title; only asked of items with no link and no venue tag."""
+    words = text.split()
+    return bool(_SENTENCE_BREAK_RE.search(text)) or (len(words) >= PROSE_MIN_WORDS and text.endswith("."))
+
+
+def _bullet_entry(line_no: int, prefix: str, text: Sequence[str]) -> Entry | None:
     """An item from its first line and its continuation lines. The title may run onto the next line when
-    the item's first link is there; other continuation lines (a description) only lend their links."""
+    the item's first link is there; other continuation lines (a description) only lend their links. An item
+    with no link and no venue tag that reads as prose (``is_prose``) is not an entry: None."""
     body = text[0]
     venue_match = _VENUE_TAG_RE.match(body)
+    if venue_match is None and not any(LINK_RE.search(line) or _ARXIV_RE.search(line) for line in text) \
+            and is_prose(" ".join(line.strip() for line in text)):
+        return None
     rest = body[venue_match.end():] if venue_match else body
     if LINK_RE.search(rest) is None and len(text) > 1 and LINK_RE.search(text[1]) is not None:
         rest = f"{rest} {text[1]}"
