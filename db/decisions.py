@@ -35,8 +35,9 @@ class ListedEntry:
     title: str
     venue: str | None
     arxiv_id: str | None
-    resolved_by: str  # link | title | search | unresolved
+    resolved_by: str  # link | title | search | not-found | unresolved
     line_no: int
+    looked_up_at: datetime | None = None  # not-found entries: when arXiv last did not find the title
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,14 @@ def replace_list_entries(session: Session, entries: Iterable[ListedEntry]) -> No
             venue=entry.venue, arxiv_id=arxiv_id,
             resolved_by=entry.resolved_by if arxiv_id or entry.resolved_by == NOT_FOUND else "unresolved",
             line_no=entry.line_no,
-            read_at=now))
+            read_at=now, looked_up_at=to_db(entry.looked_up_at) if entry.resolved_by == NOT_FOUND else None))
     session.flush()
 
 
 def list_entries(session: Session) -> list[ListedEntry]:
     rows = session.scalars(select(ListEntryRow).order_by(ListEntryRow.line_no))
     return [ListedEntry(r.section, Label(r.label) if r.label else None, r.title, r.venue, r.arxiv_id,
-                        r.resolved_by, r.line_no) for r in rows]
+                        r.resolved_by, r.line_no, from_db(r.looked_up_at)) for r in rows]
 
 
 def _info(row: ProposalRow) -> ProposalInfo:

@@ -131,9 +131,12 @@ class ListEntryRow(Base):
     venue: Mapped[str | None] = mapped_column(String(40))
     arxiv_id: Mapped[str | None] = mapped_column(
         ForeignKey("papers.arxiv_id", ondelete="SET NULL"), index=True)
-    resolved_by: Mapped[str] = mapped_column(String(20), default="unresolved")  # link | title | unresolved
+    # link | title | search | not-found | unresolved
+    resolved_by: Mapped[str] = mapped_column(String(20), default="unresolved")
     line_no: Mapped[int] = mapped_column(Integer)
     read_at: Mapped[datetime] = mapped_column(DateTime)
+    # not-found entries: when arXiv was last searched for the title (searched again once it is old enough)
+    looked_up_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ProposalRow(Base):

@@ -167,7 +167,8 @@ def list_group() -> None:
 @click.option("--list", "list_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read the list from this file instead of the GitHub repository.")
 @click.option("--no-search", is_flag=True, help="Do not ask arXiv about titles without a link.")
-@click.option("--retry", is_flag=True, help="Search again for titles arXiv did not find before.")
+@click.option("--retry", is_flag=True, help="Search again for titles arXiv did not find lately "
+              "(otherwise a miss is asked again after 14 days).")
 @output_options
 @pass_app
 def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, fmt: str | None) -> None:
@@ -178,6 +179,7 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
         paperbot list status --list README.md --table
     """
     from bot.awesome.insert import parse_list
+    from bot.cli.stages import progress_bar
     from bot.pipeline import stages
 
     if list_path is not None:
@@ -191,8 +193,9 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
             readme, _sha = publisher.read_file(app.settings.list.path)
         finally:
             publisher.close()
-    resolution = stages.resolve_list(app.settings, app.engine, parse_list(readme), search=not no_search,
-                                     retry_not_found=retry)
+    with progress_bar("searching arXiv for list titles", unit="titles") as progress:
+        resolution = stages.resolve_list(app.settings, app.engine, parse_list(readme), search=not no_search,
+                                         retry_not_found=retry, progress=progress)
     total = len(resolution.entries)
     click.echo(f"{total - len(resolution.unresolved)} of {total} entries resolved to arXiv papers "
                f"({resolution.searched} title searches); unresolved:", err=True)

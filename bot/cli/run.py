@@ -30,9 +30,11 @@ def _summary(report: RunReport) -> str:
 @click.option("--since", type=UtcDate(), help="Fetch from this date (UTC) instead of the watermark.")
 @click.option("--until", type=UtcDate(), help="Fetch up to this date (UTC).")
 @click.option("--quiet", "-q", is_flag=True, help="Print the summary line only, not the diff.")
+@click.option("--retry", is_flag=True, help="Search arXiv again for list titles it did not find lately "
+              "(otherwise a miss is asked again after 14 days).")
 @pass_app
 def run_cmd(app: App, list_path: Path | None, out_dir: Path | None, open_pr: bool, no_fetch: bool,
-            since: datetime | None, until: datetime | None, quiet: bool) -> None:
+            since: datetime | None, until: datetime | None, quiet: bool, retry: bool) -> None:
     """Run the whole pipeline: fetch, embed, classify, read the list, learn, render, publish.
 
     A dry run unless --open-pr: it writes README.md, pr-body.md, README.diff and report.json into the
@@ -43,10 +45,12 @@ def run_cmd(app: App, list_path: Path | None, out_dir: Path | None, open_pr: boo
         paperbot run --list README.md            # dry run against a local copy of the list
         GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/list paperbot run --open-pr
     """
+    from bot.cli.stages import progress_bar
     from bot.pipeline.run import RunOptions, run
 
     options = RunOptions(out_dir=out_dir or Path(app.settings.out_dir), list_path=list_path,
-                         open_pr=open_pr, fetch=not no_fetch, since=since, until=until)
+                         open_pr=open_pr, fetch=not no_fetch, since=since, until=until,
+                         retry_not_found=retry, progress=progress_bar)
     outcome = run(app.settings, app.engine, options)
     if outcome.diff and not quiet:
         click.echo(outcome.diff, nl=False)
@@ -61,8 +65,8 @@ def run_cmd(app: App, list_path: Path | None, out_dir: Path | None, open_pr: boo
 def render_cmd(app: App, list_path: Path, write: bool) -> None:
     """Add the classified papers to a local copy of the list: print the diff, or --write it.
 
-    Uses the papers already classified in the database; no GitHub. arXiv is asked only for the list's
-    linked papers not yet in the database, by id, to tell which papers are already listed.
+    Uses the papers already classified in the database; no GitHub and no arXiv: the list's entries are
+    matched by their links and titles.
 
     \b
     Example:
@@ -78,7 +82,7 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {list_path}: {exc}") from None
     doc = parse_list(readme)
-    resolution = stages.resolve_list(app.settings, app.engine, doc, search=False)
+    resolution = stages.resolve_list(app.settings, app.engine, doc, search=False, hydrate=False)
     additions, _review = candidates(app.settings, app.engine, resolution.listed)
     insertion = insert_entries(readme, additions, app.settings.list)
     if write:

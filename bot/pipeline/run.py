@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# (description, unit) -> a context giving a progress(done, total) callback, or None for no bar
+ProgressBars = Callable[[str, str], AbstractContextManager[stages.Progress | None]]
+
 REVIEW_WINDOW = timedelta(days=30)  # borderline papers stay in the PR body's review list this long
 COMMIT_MESSAGE = "paperbot: add new papers to the list"
 CLOSE_COMMENT = "Nothing is left to add: every paper this pull request proposed is now listed or declined."
@@ -59,6 +62,12 @@ class RunOptions:
     fetch: bool = True
     since: datetime | None = None
     until: datetime | None = None
+    retry_not_found: bool = False  # search arXiv again for list titles it did not find lately
+    progress: ProgressBars | None = None  # progress bars for the slow steps (the CLI's, on a terminal)
+
+
+def _no_bar(description: str, unit: str) -> AbstractContextManager[stages.Progress | None]:
+    return nullcontext(None)
 
 
 @dataclass
@@ -130,8 +139,9 @@ def run(settings: Settings, engine: Engine, options: RunOptions, *,
 def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport,
          publisher: Publisher | None, embedder: Embedder | None) -> Outcome:
     if options.fetch:
-        with _timed(report, "fetch"):
-            fetched = stages.fetch(settings, engine, since=options.since, until=options.until)
+        with _timed(report, "fetch"), (options.progress or _no_bar)("fetching arXiv", "papers") as progress:
+            fetched = stages.fetch(settings, engine, since=options.since, until=options.until,
+                                   progress=progress)
         report.fetched, report.new, report.updated = fetched.fetched, fetched.new, fetched.updated
         report.skipped = fetched.skipped + fetched.unchanged
     path = settings.list.path
@@ -147,7 +157,9 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
         doc = parse_list(readme)
         open_pr = publisher.open_pr(path) if publisher else None
         history = publisher.bot_pull_requests("closed", path=None) if publisher else []
-        resolution = stages.resolve_list(settings, engine, doc)
+        with (options.progress or _no_bar)("searching arXiv for list titles", "titles") as progress:
+            resolution = stages.resolve_list(settings, engine, doc, retry_not_found=options.retry_not_found,
+                                             progress=progress)
     listed = resolution.listed
     with _timed(report, "learn"):
         learned = _learn(settings, engine, listed, history, open_pr)

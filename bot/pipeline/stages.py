@@ -205,9 +205,10 @@ def classify(settings: Settings, engine: Engine, model: Model, embedder: Embedde
 # --- the list ---------------------------------------------------------------------------------------
 
 def resolve_list(settings: Settings, engine: Engine, doc: AwesomeList, *, search: bool = True,
-                 retry_not_found: bool = False) -> Resolution:
+                 hydrate: bool = True, retry_not_found: bool = False,
+                 progress: Progress | None = None) -> Resolution:
     """Resolve the list's entries to papers (``bot/awesome/resolve.py``), asking arXiv for the ones the store
-    and the shipped corpus do not know."""
+    and the shipped corpus do not know (``hydrate``: linked papers by id; ``search``: titles)."""
     from bot.arxiv.client import ArxivLookup
     from bot.awesome.resolve import resolve
     from bot.awesome.titles import normalize_title
@@ -215,5 +216,5 @@ def resolve_list(settings: Settings, engine: Engine, doc: AwesomeList, *, search
 
     corpus_titles = {normalize_title(row.title): row.arxiv_id for row in training_corpus() if row.arxiv_id}
     return resolve(settings, engine, doc, lookup=ArxivLookup(settings.arxiv), corpus_titles=corpus_titles,
-                   search=search, retry_not_found=retry_not_found)
+                   search=search, hydrate=hydrate, retry_not_found=retry_not_found, progress=progress)
 
