@@ -20,13 +20,7 @@ os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.github_server", "tests.arxiv_server"]
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REAL_LIST_FILE = FIXTURES / "readme" / "awesome-efficient-diffusion.md"  # the seed list as kept today
-CORPUS_DATA = Path(__file__).resolve().parents[1] / "classifier" / "data"
-CORPUS_FILE = CORPUS_DATA / "train.jsonl"  # the shipped training corpus
-DEV_FILE = CORPUS_DATA / "dev.jsonl"  # the shipped measuring set, never trained on
+pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server"]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from bot.cli.app import _register, cli
 from db import store
 from db.session import open_database, session_scope
-from tests.arxiv_server import ArxivServer, Fault
+from tests.support.arxiv_server import ArxivServer, Fault
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 3, 31, tzinfo=UTC)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from classifier.model import CODE_VERSION
-from tests.conftest import CORPUS_FILE, DEV_FILE
+from tests.support.paths import CORPUS_FILE, DEV_FILE
 
 HASHING = '[classifier]\nembedding_model = "hashing-64"\n'
 

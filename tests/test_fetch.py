@@ -24,7 +24,7 @@ from bot.arxiv.client import (
 from bot.arxiv.http import parse_retry_after
 from bot.arxiv.ratelimit import RateLimiter
 from bot.core.errors import FetchError
-from tests.arxiv_server import FIXTURES, ArxivServer, EntrySpec, Fault  # fixture: tests/conftest.py
+from tests.support.arxiv_server import FIXTURES, ArxivServer, EntrySpec, Fault  # fixture: tests/conftest.py
 
 UNTIL = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SINCE = UNTIL - timedelta(days=7)

@@ -9,7 +9,7 @@ from bot.core.models import Paper
 from db import store
 from db.schema import Run
 from db.session import open_database, session_scope
-from tests.github_server import FakeGitHub
+from tests.support.github_server import FakeGitHub
 
 FAST = "[github]\nseconds_between_requests = 0.0\nseconds_between_writes = 0.0\nbackoff_seconds = 0.01\n"
 

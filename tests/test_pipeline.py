@@ -15,9 +15,9 @@ from bot.awesome.feedback import listed_labels
 from bot.awesome.insert import parse_list
 from bot.awesome.prbody import parse_declined, parse_pr_body_marker
 from bot.core.config import ListSettings
-from tests.arxiv_server import ArxivServer, EntrySpec
-from tests.conftest import DEV_FILE, REAL_LIST_FILE
-from tests.github_server import FakeGitHub
+from tests.support.arxiv_server import ArxivServer, EntrySpec
+from tests.support.github_server import FakeGitHub
+from tests.support.paths import DEV_FILE, REAL_LIST_FILE
 
 REAL_LIST = REAL_LIST_FILE.read_text(encoding="utf-8")
 DEV = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]

@@ -10,7 +10,7 @@ import pytest
 from bot.core.config import GitHubSettings
 from bot.core.errors import PublishError
 from bot.github.pulls import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
-from tests.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
+from tests.support.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
 
 BRANCH = "paperbot/new-papers"
 ENTRY = "- [Fast Sampler](https://arxiv.org/abs/2501.00001)\n"

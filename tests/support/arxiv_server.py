@@ -18,8 +18,8 @@ was done, path, parsed query, headers), and ``max_in_flight`` is the most reques
 (a stalled request stays open until the client hangs up).
 
 Use the ``arxiv_server`` fixture (function-scoped), registered for every test file by
-``pytest_plugins = [..., "tests.arxiv_server"]`` in ``tests/conftest.py``; ``server.settings(**overrides)``
-gives ``ArxivSettings`` pointed at it with test-sized delays and timeouts.
+``pytest_plugins = [..., "tests.support.arxiv_server"]`` in ``tests/conftest.py``;
+``server.settings(**overrides)`` gives ``ArxivSettings`` pointed at it with test-sized delays and timeouts.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -43,8 +42,7 @@ import pytest
 from lxml import etree
 
 from tests.fixtures.atom.synthetic import EntrySpec, entry_xml, feed_xml, synthetic_entries
-
-FIXTURES = Path(__file__).parent / "fixtures" / "atom"
+from tests.support.paths import ATOM_FIXTURES as FIXTURES
 
 _NS = {"atom": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 _ID_RE = re.compile(r"^(\d{4}\.\d{4,6}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?$")

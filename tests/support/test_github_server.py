@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.github_server import FakeGitHub, git_blob_sha
+from tests.support.github_server import FakeGitHub, git_blob_sha
 
 README_PATH = "README.md"
 

@@ -7,7 +7,7 @@ PyGithub asserts the host of each URL it follows.
 
 Tests act as maintainers through helpers (``push``, ``merge_pull``, ``close_pull``, ``open_fork_pull``),
 inject failures with ``fail()`` and assert on ``requests`` / ``writes()``. Register the ``github_server``
-fixture with ``pytest_plugins = ["tests.github_server"]`` in the top-level ``conftest.py``.
+fixture with ``pytest_plugins = ["tests.support.github_server"]`` in the top-level ``conftest.py``.
 """
 
 from __future__ import annotations
