@@ -67,5 +67,5 @@ def test_importing_the_classifier_does_not_import_sentence_transformers() -> Non
     code = ("import sys, classifier.embed, classifier.model, classifier.filemode, classifier.evaluate, "
             "classifier.baselines; print('sentence_transformers' in sys.modules, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=Path(__file__).resolve().parents[1])
+                            check=True, cwd=Path(__file__).resolve().parents[2])
     assert result.stdout.split() == ["False", "False"]

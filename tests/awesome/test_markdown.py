@@ -1,13 +1,8 @@
-"""bot/markdown.py: the sanitizer for untrusted text and the structural check behind README edits."""
+"""bot/awesome/markdown.py: the sanitizer for untrusted text and the structural check behind README edits."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from markdown_it import MarkdownIt
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from bot.awesome.markdown import (
     TITLE_MAX_CHARS,
@@ -18,21 +13,9 @@ from bot.awesome.markdown import (
     structure,
 )
 from bot.core.errors import ListError
+from tests.support.awesome import HOSTILE, gfm, walk
 
-HOSTILE = json.loads((Path(__file__).parent / "fixtures" / "readme" / "hostile-titles.json").read_text())
 HOSTILE_IDS = [repr(t)[:40] for t in HOSTILE]
-
-
-def gfm() -> MarkdownIt:
-    md = MarkdownIt("gfm-like").use(dollarmath_plugin)
-    md.linkify.set({"fuzzy_link": False})
-    return md
-
-
-def walk(tokens):
-    for token in tokens:
-        yield token
-        yield from walk(token.children or [])
 
 
 def rendered(markdown: str) -> tuple[str, list]:

@@ -1,16 +1,10 @@
-"""bot/prbody.py: the rolling PR's body, its size limit and its machine-readable marker."""
+"""bot/awesome/prbody.py: the rolling PR's body, its size limit and its machine-readable marker."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
-
-from markdown_it import MarkdownIt
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from bot.awesome.prbody import (
     GITHUB_BODY_LIMIT_CHARS,
@@ -21,9 +15,8 @@ from bot.awesome.prbody import (
 from bot.core.config import DEFAULT_SECTIONS
 from bot.core.labels import Label
 from bot.core.models import Addition, Paper
+from tests.support.awesome import HOSTILE, check_golden, tokens_of
 
-READMES = Path(__file__).parent / "fixtures" / "readme"
-HOSTILE = json.loads((READMES / "hostile-titles.json").read_text())
 LABELS = [Label.DISTILLATION, Label.PRUNING, Label.QUANTIZATION, Label.OTHER]
 COUNTS = {"fetched": 120, "new": 31, "proposed": 4, "needs_review": 2, "already_listed": 3}
 
@@ -32,22 +25,6 @@ def addition(n: int, title: str, label: Label, probability: float = 0.9, reason:
     paper = Paper(arxiv_id=f"2601.{n:05d}", title=title, authors=("Ada Lovelace", "Alan Turing"),
                   published=datetime(2026, 1, 1 + n % 28, 9, tzinfo=UTC))
     return Addition(paper, label, probability, reason)
-
-
-def check_golden(name: str, text: str) -> None:
-    path = READMES / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8", newline="")
-    assert path.read_text(encoding="utf-8") == text, f"{name} changed; rerun with UPDATE_GOLDEN=1 if intended"
-
-
-def tokens_of(markdown: str) -> list:
-    md = MarkdownIt("gfm-like").use(dollarmath_plugin)
-    md.linkify.set({"fuzzy_link": False})
-
-    def walk(tokens: list) -> list:
-        return [x for t in tokens for x in [t, *walk(t.children or [])]]
-    return walk(md.parse(markdown))
 
 
 def test_body_layout() -> None:
