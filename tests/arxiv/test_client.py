@@ -1,17 +1,12 @@
-"""bot/fetch.py (with bot/atom.py and bot/ratelimit.py) against the loopback arXiv server: real HTTP,
-real Atom XML, faults injected at the wire."""
+"""bot/arxiv/client.py against the loopback arXiv server: paging, versions, empty pages, id lists and title
+search, over real HTTP and real Atom XML."""
 
 from __future__ import annotations
 
-import logging
-import random
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.arxiv.atom import ErrorFeed, MalformedFeed, parse_page
 from bot.arxiv.client import (
     EMPTY_FIRST_PAGE_RETRIES,
     EMPTY_TAIL_RETRIES,
@@ -21,28 +16,9 @@ from bot.arxiv.client import (
     search_query,
     search_titles,
 )
-from bot.arxiv.http import parse_retry_after
-from bot.arxiv.ratelimit import RateLimiter
 from bot.core.errors import FetchError
-from tests.support.arxiv_server import FIXTURES, ArxivServer, EntrySpec, Fault  # fixture: tests/conftest.py
-
-UNTIL = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-SINCE = UNTIL - timedelta(days=7)
-DELAY = 0.2
-
-
-def corpus(server: ArxivServer, n: int, seed: int = 0) -> list[EntrySpec]:
-    return server.add_synthetic(n, start=SINCE, end=UNTIL - timedelta(minutes=1), seed=seed)
-
-
-def assert_polite(server: ArxivServer, delay: float = DELAY) -> None:
-    """Every request spaced by at least the delay, one at a time, with our headers."""
-    assert server.max_in_flight == 1
-    assert all(gap >= delay for gap in server.gaps()), server.gaps()
-    for request in server.requests:
-        assert request.headers["User-Agent"] == "paperbot-tests/0 (test suite)"
-        assert request.headers["Accept"] == "application/atom+xml"
-
+from tests.support.arxiv import SINCE, UNTIL, assert_polite, corpus
+from tests.support.arxiv_server import ArxivServer, EntrySpec, Fault  # fixture: tests/conftest.py
 
 # -- paging and results -------------------------------------------------------------------------------
 
@@ -123,141 +99,7 @@ def test_real_recorded_entries_page_and_parse(arxiv_server: ArxivServer) -> None
     assert all(p.abstract and p.abstract == p.abstract.strip() for p in result.papers)
 
 
-def test_edge_case_entries_are_cleaned_or_skipped_and_counted(arxiv_server: ArxivServer,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
-    arxiv_server.fail(Fault.FILE, file="edge_entries.xml")
-    with caplog.at_level(logging.WARNING, logger="bot.arxiv.atom"):
-        result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert result.skipped == 4 and result.total_results == 8
-    assert [p.arxiv_id for p in result.papers] == ["2511.00001", "hep-th/9901001", "0704.0001", "2701.123456"]
-    messy = result.papers[0]
-    assert messy.title == "Control characters and wrapped whitespace"
-    assert messy.abstract == ("Raw LaTeX $\\mathcal{O}(n^2)$ stays; NUL and C0 controls go.\n  Second line.")
-    assert (messy.version, messy.comment, messy.journal_ref, messy.doi) == (
-        3, "12 pages, 3 figures", "Proc. CVPR 2026", "10.1000/xyz123")
-    assert result.papers[1].version == 2
-    assert "not an arxiv.org abstract URL" in caplog.text and "not an arXiv id" in caplog.text
-
-
-# -- retries --------------------------------------------------------------------------------------------
-
-def test_503_three_times_then_success(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 20)
-    arxiv_server.fail(Fault.HTTP_503, times=3)
-    result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert len(result.papers) == 20 and result.requests == 4 and result.retries == 3
-    assert [r.fault for r in arxiv_server.requests] == [Fault.HTTP_503] * 3 + [None]
-    assert_polite(arxiv_server)
-
-
-def test_5xx_past_max_retries_fails(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 5)
-    arxiv_server.fail(Fault.HTTP_500, times=10)
-    with pytest.raises(FetchError, match="failed 4 times.*HTTP 500") as err:
-        fetch_papers(arxiv_server.settings(max_retries=3), SINCE, UNTIL)
-    assert err.value.status == 500 and len(arxiv_server.requests) == 4
-
-
-def test_429_retry_after_is_honoured(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 60)
-    arxiv_server.fail(Fault.HTTP_429, start=50, retry_after="1")
-    result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert len(result.papers) == 60 and result.requests == 3
-    rejected, retried = arxiv_server.requests[1], arxiv_server.requests[2]
-    assert rejected.fault is Fault.HTTP_429 and retried.query["start"] == "50"
-    assert rejected.finished is not None and retried.arrived - rejected.finished >= 1.0
-    assert_polite(arxiv_server)
-
-
-def test_429_retry_after_on_a_fake_clock_waits_the_full_time(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 5)
-    arxiv_server.fail(Fault.HTTP_429, retry_after="120")
-    now = [0.0]
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds
-
-    settings = arxiv_server.settings(retry_budget_seconds=900.0, backoff_base_seconds=5.0)
-    result = fetch_papers(settings, SINCE, UNTIL, clock=lambda: now[0], sleep=sleep)
-    assert len(result.papers) == 5 and sleeps == [120.0]
-
-
-def test_429_every_time_fails_when_the_budget_runs_out_on_a_fake_clock(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 5)
-    arxiv_server.fail(Fault.HTTP_429, times=100, retry_after="120")
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    settings = arxiv_server.settings(retry_budget_seconds=300.0, max_retries=10)
-    with pytest.raises(FetchError, match="next wait of 120 s would exceed the retry budget of 300 s"):
-        fetch_papers(settings, SINCE, UNTIL, clock=lambda: now[0], sleep=sleep)
-    assert now[0] == 240.0 and len(arxiv_server.requests) == 3
-
-
-def test_retry_after_beyond_the_budget_fails_at_once(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 5)
-    arxiv_server.fail(Fault.HTTP_429, retry_after="3600")
-    started = time.monotonic()
-    with pytest.raises(FetchError, match="would exceed the retry budget of 30 s") as err:
-        fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert time.monotonic() - started < 1 and err.value.status == 429 and len(arxiv_server.requests) == 1
-
-
-def test_retry_after_parses_seconds_and_http_dates() -> None:
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("7") == 7.0
-    assert parse_retry_after("Wed, 25 Nov 2026 12:01:30 GMT", now=now) == 90.0
-    assert parse_retry_after("Wed, 25 Nov 2026 11:00:00 GMT", now=now) == 0.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
-
-
-def test_dropped_connection_and_refused_port_are_retried(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 5)
-    arxiv_server.fail(Fault.DROP)
-    assert len(fetch_papers(arxiv_server.settings(), SINCE, UNTIL).papers) == 5
-    settings = arxiv_server.settings(max_retries=2)
-    arxiv_server.stop()
-    with pytest.raises(FetchError, match="failed 3 times.*connection failed"):
-        fetch_papers(settings, SINCE, UNTIL)
-
-
-# -- timeouts and the overall budget --------------------------------------------------------------------
-
-def test_stalled_socket_hits_the_read_timeout_and_recovers(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 10)
-    arxiv_server.fail(Fault.STALL)
-    started = time.monotonic()
-    result = fetch_papers(arxiv_server.settings(read_timeout_seconds=0.5), SINCE, UNTIL)
-    assert len(result.papers) == 10 and result.requests == 2
-    assert 0.5 <= time.monotonic() - started < 2.5
-    assert_polite(arxiv_server)
-
-
-def test_server_that_never_answers_fails_within_the_time_budget(arxiv_server: ArxivServer) -> None:
-    arxiv_server.fail(Fault.STALL, times=100)
-    started = time.monotonic()
-    with pytest.raises(FetchError, match=r"arXiv did not answer within 0.5 s \(3 attempts"):
-        fetch_papers(arxiv_server.settings(read_timeout_seconds=0.5, max_retries=2), SINCE, UNTIL)
-    elapsed = time.monotonic() - started
-    assert 1.5 <= elapsed < 1.5 + 2 * (DELAY + 0.05) + 1.0 and len(arxiv_server.requests) == 3
-    assert arxiv_server.max_in_flight == 1
-
-
-def test_never_answering_server_is_bounded_by_the_retry_budget(arxiv_server: ArxivServer) -> None:
-    arxiv_server.fail(Fault.STALL, times=100)
-    settings = arxiv_server.settings(read_timeout_seconds=0.5, max_retries=50, retry_budget_seconds=1.2,
-                                     backoff_base_seconds=0.3, backoff_max_seconds=0.3)
-    started = time.monotonic()
-    with pytest.raises(FetchError, match="did not answer; the next wait .* retry budget of 1.2 s"):
-        fetch_papers(settings, SINCE, UNTIL, rng=random.Random(1))
-    assert time.monotonic() - started < 1.2 + 0.5 + 1.0 and len(arxiv_server.requests) <= 3
-
-
-# -- empty, malformed and error pages -------------------------------------------------------------------
+# -- empty pages ----------------------------------------------------------------------------------------
 
 def test_empty_middle_page_once_is_recovered(arxiv_server: ArxivServer) -> None:
     corpus(arxiv_server, 250)
@@ -289,47 +131,6 @@ def test_empty_first_page_is_re_asked_then_flagged(arxiv_server: ArxivServer) ->
     assert_polite(arxiv_server)
 
 
-def test_truncated_xml_is_retried_not_read_as_empty(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 40)
-    arxiv_server.fail(Fault.TRUNCATED)
-    result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert len(result.papers) == 40 and result.requests == 2
-
-    arxiv_server.fail(Fault.TRUNCATED, times=10)
-    with pytest.raises(FetchError, match="malformed feed"):
-        fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-
-
-def test_http_200_error_feed_is_retried_and_never_a_paper(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 10)
-    arxiv_server.fail(Fault.ERROR_200)
-    result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert len(result.papers) == 10 and result.requests == 2
-    assert all(p.title != "Error" for p in result.papers)
-
-    arxiv_server.fail(Fault.ERROR_200, times=10, message="service is resting")
-    with pytest.raises(FetchError, match="error feed: service is resting"):
-        fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-
-
-def test_http_400_error_feed_fails_at_once_with_arxivs_message(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 10)
-    arxiv_server.fail(Fault.ERROR_400)
-    with pytest.raises(FetchError, match="HTTP 400.*incorrect id format for abc") as err:
-        fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
-    assert err.value.status == 400 and len(arxiv_server.requests) == 1
-
-
-def test_recorded_400_error_feed_parses_as_an_error() -> None:
-    with pytest.raises(ErrorFeed, match="incorrect id format for abc"):
-        parse_page((FIXTURES / "id_abc_s0_m100.xml").read_bytes())
-    with pytest.raises(MalformedFeed):
-        parse_page((FIXTURES / "truncated.xml").read_bytes())
-    with pytest.raises(MalformedFeed):
-        parse_page(b"<feed><entry><title>Foo")
-    assert parse_page((FIXTURES / "id_0000.0000_s0_m100.xml").read_bytes()).entries == 0
-
-
 def test_over_reported_total_stops_cleanly_after_the_last_entries(arxiv_server: ArxivServer) -> None:
     corpus(arxiv_server, 100)
     arxiv_server.over_report = 5  # "totalResults said 105 but only 100 exist"
@@ -350,37 +151,6 @@ def test_over_reported_single_response_still_stops(arxiv_server: ArxivServer) ->
     arxiv_server.fail(Fault.OVER_REPORT, start=50, extra=3)  # the last page claims 63
     result = fetch_papers(arxiv_server.settings(), SINCE, UNTIL)
     assert len(result.papers) == 60 and result.shortfall == 3
-
-
-# -- politeness -----------------------------------------------------------------------------------------
-
-def test_one_limiter_across_threads_keeps_spacing_and_one_in_flight(arxiv_server: ArxivServer) -> None:
-    corpus(arxiv_server, 150)
-    arxiv_server.fail(Fault.HTTP_503, times=2)
-    settings = arxiv_server.settings()
-    results: list[int] = []
-
-    def run() -> None:
-        results.append(len(fetch_papers(settings, SINCE, UNTIL).papers))
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == [150, 150, 150] and len(arxiv_server.requests) == 3 * 3 + 2
-    assert_polite(arxiv_server)
-
-
-def test_limiter_measures_end_to_start_on_a_fake_clock() -> None:
-    now = [100.0]
-    limiter = RateLimiter(3.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
-    starts = []
-    for duration in (0.0, 5.0, 1.0):
-        with limiter.slot():
-            starts.append(now[0])
-            now[0] += duration
-    assert starts == [100.0, 103.0, 111.0]
 
 
 # -- id lists and title search --------------------------------------------------------------------------
