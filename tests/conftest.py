@@ -1,14 +1,21 @@
-"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers."""
+"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers, and a
+Publisher pointed at the GitHub fake."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from bot.github.pulls import Publisher
+    from tests.support.github import MakePublisher
+    from tests.support.github_server import FakeGitHub
 
 # Tests never touch the internet and never read the developer's settings or tokens.
 for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_DB_URL",
@@ -91,3 +98,33 @@ def model_db_url(model_db_template: Path, tmp_path: Path) -> str:
     target = tmp_path / "paperbot.db"
     shutil.copyfile(model_db_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def make_publisher(github_server: FakeGitHub, sleeps: list[float]) -> Iterator[MakePublisher]:
+    from bot.core.config import GitHubSettings
+    from bot.github.pulls import Publisher
+
+    made: list[Publisher] = []
+
+    def make(token: str | None = None, **overrides: object) -> Publisher:
+        settings = GitHubSettings(token=token or github_server.token, repository="octo/papers",
+                                  api_url=github_server.url, **overrides)  # type: ignore[arg-type]
+        publisher = Publisher(settings, seconds_between_requests=0, seconds_between_writes=0,
+                              backoff_seconds=0.5, sleep=sleeps.append)
+        made.append(publisher)
+        return publisher
+
+    yield make
+    for publisher in made:
+        publisher.close()
+
+
+@pytest.fixture
+def publisher(make_publisher: MakePublisher) -> Publisher:
+    return make_publisher()

@@ -1,66 +1,13 @@
-"""bot/publish.py against the loopback GitHub fake: real HTTP, real PyGithub, nothing of ours mocked."""
+"""bot/github/pulls.py against the loopback GitHub fake: real HTTP, real PyGithub, nothing of ours mocked."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
-
 import pytest
 
-from bot.core.config import GitHubSettings
 from bot.core.errors import PublishError
-from bot.github.pulls import CLOSED_MARKER, MAX_BODY_CHARS, Publisher, PullResult
-from tests.support.github_server import NOT_ACCESSIBLE, NOT_PERMITTED, FakeGitHub
-
-BRANCH = "paperbot/new-papers"
-ENTRY = "- [Fast Sampler](https://arxiv.org/abs/2501.00001)\n"
-SECTION = "## Quantization for Diffusion Models\n\n"
-
-MakePublisher = Callable[..., Publisher]
-
-
-def add_entry(readme: str, entry: str = ENTRY) -> str:
-    """Stand-in for bot/awesome.py: insert one line under the quantization heading."""
-    return readme.replace(SECTION, SECTION + entry)
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def make_publisher(github_server: FakeGitHub, sleeps: list[float]) -> Iterator[MakePublisher]:
-    made: list[Publisher] = []
-
-    def make(token: str | None = None, **overrides: object) -> Publisher:
-        settings = GitHubSettings(token=token or github_server.token, repository="octo/papers",
-                                  api_url=github_server.url, **overrides)  # type: ignore[arg-type]
-        publisher = Publisher(settings, seconds_between_requests=0, seconds_between_writes=0,
-                              backoff_seconds=0.5, sleep=sleeps.append)
-        made.append(publisher)
-        return publisher
-
-    yield make
-    for publisher in made:
-        publisher.close()
-
-
-@pytest.fixture
-def publisher(make_publisher: MakePublisher) -> Publisher:
-    return make_publisher()
-
-
-def run(publisher: Publisher, entry: str = ENTRY, body: str = "Adds 1 paper.") -> tuple[str, PullResult]:
-    """One cron run: read the list, add an entry, publish."""
-    text, base_sha = publisher.read_file("README.md")
-    new = add_entry(text, entry)
-    return new, publisher.publish("README.md", new, "paperbot: new papers", body, base_sha=base_sha)
-
-
-def write_paths(server: FakeGitHub) -> list[str]:
-    return [f"{r.method} {r.path.removeprefix('/repos/octo/papers')}" for r in server.writes()]
-
+from bot.github.pulls import CLOSED_MARKER, Publisher
+from tests.support.github import BRANCH, ENTRY, SECTION, MakePublisher, add_entry, run, write_paths
+from tests.support.github_server import NOT_ACCESSIBLE, FakeGitHub
 
 # -- the rolling pull request ------------------------------------------------------------------------------
 
@@ -164,13 +111,6 @@ def test_renamed_default_branch_is_read_from_the_api(
     new, result = run(make_publisher())
     assert new.startswith("# Renamed") and github_server.pull(result.number).base_ref == "trunk"
     assert github_server.commits[github_server.head(BRANCH)].parents == [github_server.head("trunk")]  # type: ignore[index]
-
-
-def test_long_body_is_cut_under_githubs_limit(github_server: FakeGitHub, publisher: Publisher) -> None:
-    _, result = run(publisher, body="- a paper line\n" * 5000)
-    body = github_server.pull(result.number).body
-    assert body is not None and len(body) <= MAX_BODY_CHARS
-    assert body.endswith("the README diff lists every paper)\n")
 
 
 # -- finding the PR: create-or-update, and PRs that are not ours ---------------------------------------------
@@ -291,141 +231,7 @@ def test_history_marks_prs_the_bot_closed_itself(
     assert closed.closed_by_bot and not closed.merged and closed.readme_at_head is None
 
 
-# -- failures ----------------------------------------------------------------------------------------------
-
-
-def test_502_is_retried_then_succeeds(
-        github_server: FakeGitHub, publisher: Publisher, sleeps: list[float]) -> None:
-    github_server.fail("GET", r"^/repos/octo/papers$", 502)
-    run(publisher)
-    assert sleeps == [0.5] and len(github_server.open_pulls()) == 1
-
-
-def test_a_dropped_connection_is_retried(
-        github_server: FakeGitHub, publisher: Publisher, sleeps: list[float]) -> None:
-    github_server.fail("GET", r"/pulls$", 0)
-    run(publisher)
-    assert sleeps == [0.5] and len(github_server.open_pulls()) == 1
-
-
-def test_503_past_the_retry_limit_is_one_clear_line(github_server: FakeGitHub, publisher: Publisher,
-                                                    sleeps: list[float]) -> None:
-    github_server.fail("GET", r"^/repos/octo/papers$", 503, times=100)
-    with pytest.raises(PublishError) as caught:
-        publisher.read_file("README.md")
-    message = str(caught.value)
-    assert "\n" not in message and "HTTP 503 after 4 attempts" in message and "try again later" in message
-    assert sleeps == [0.5, 1.0, 2.0] and len(github_server.requests) == 4
-
-
-def test_retry_budget_bounds_the_total_wait(github_server: FakeGitHub, make_publisher: MakePublisher,
-                                            sleeps: list[float]) -> None:
-    github_server.fail("GET", r"^/repos/octo/papers$", 503, times=100)
-    with pytest.raises(PublishError, match="of the 1 s retry budget"):
-        make_publisher(max_retries=50, retry_budget_seconds=1.0).read_file("README.md")
-    assert sum(sleeps) <= 1.0
-
-
-def test_secondary_rate_limit_waits_retry_after(github_server: FakeGitHub, publisher: Publisher,
-                                                sleeps: list[float]) -> None:
-    github_server.fail("POST", r"/pulls$", 403, "You have exceeded a secondary rate limit. Please wait a few "
-                       "minutes before you try again.", headers={"Retry-After": "7"})
-    run(publisher)
-    assert sleeps == [7.0] and len(github_server.open_pulls()) == 1
-
-
-def test_rate_limit_longer_than_the_budget_fails_at_once(github_server: FakeGitHub, publisher: Publisher,
-                                                         sleeps: list[float]) -> None:
-    github_server.fail("POST", r"/pulls$", 403, "You have exceeded a secondary rate limit.",
-                       headers={"Retry-After": "600"})
-    with pytest.raises(PublishError, match="asked to wait 600 s more.*try again later"):
-        run(publisher)
-    assert sleeps == []
-
-
-def test_could_not_resolve_to_a_node_is_retried_for_labels(github_server: FakeGitHub, publisher: Publisher,
-                                                           sleeps: list[float]) -> None:
-    github_server.fail("POST", r"/issues/\d+/labels$", 422,
-                       "Could not resolve to a node with the global id of 'PR_1'")
-    run(publisher)
-    assert github_server.pull(1).labels == ["paperbot"] and sleeps == [0.5]
-
-
-def test_bad_token(make_publisher: MakePublisher) -> None:
-    expected = r"HTTP 401 \(Bad credentials\); GITHUB_TOKEN is invalid or expired"
-    with pytest.raises(PublishError, match=expected):
-        make_publisher(token="wrong-token").read_file("README.md")
-
-
-def test_actions_not_permitted_to_open_prs_names_the_setting_then_reuses_the_branch(
-        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
-    github_server.allow_actions_prs = False
-    with pytest.raises(PublishError) as caught:
-        run(make_publisher())
-    assert str(caught.value) == (
-        f"opening the pull request: GitHub answered HTTP 403 ({NOT_PERMITTED}); enable Settings → Actions → "
-        "General → Workflow permissions → Allow GitHub Actions to create and approve pull requests")
-    assert github_server.head(BRANCH) is not None  # G1: the branch was pushed
-    github_server.allow_actions_prs = True
-    github_server.clear_log()
-    run(make_publisher())
-    assert write_paths(github_server) == ["POST /pulls", "POST /issues/1/labels"]
-
-
-def test_read_only_token_names_the_permissions(github_server: FakeGitHub, publisher: Publisher) -> None:
-    github_server.read_only = True
-    with pytest.raises(PublishError, match="give the job `contents: write` and `pull-requests: write`"):
-        run(publisher)
-
-
-def test_unknown_repository(github_server: FakeGitHub) -> None:
-    settings = GitHubSettings(token=github_server.token, repository="octo/nope", api_url=github_server.url)
-    expected = r"reading repository octo/nope: .*HTTP 404.*check GITHUB_REPOSITORY"
-    with pytest.raises(PublishError, match=expected):
-        Publisher(settings, seconds_between_requests=0, seconds_between_writes=0).read_file("README.md")
-
-
-@pytest.mark.parametrize(("settings", "hint"), [
-    (GitHubSettings(repository="octo/papers"), "set GITHUB_TOKEN"),
-    (GitHubSettings(token="t"), "set GITHUB_REPOSITORY"),
-    (GitHubSettings(token="t", repository="papers"), "is not 'owner/name'"),
-])
-def test_missing_settings_are_refused_before_any_request(settings: GitHubSettings, hint: str) -> None:
-    with pytest.raises(PublishError, match=hint):
-        Publisher(settings)
-
-
-def test_the_token_never_appears_in_errors_logs_or_reprs(
-        github_server: FakeGitHub, publisher: Publisher, caplog: pytest.LogCaptureFixture) -> None:
-    token = github_server.token
-    github_server.fail("GET", r"/pulls$", 422, f"Validation Failed for token {token}")
-    with caplog.at_level(logging.DEBUG, logger="github"), pytest.raises(PublishError) as caught:
-        run(publisher)
-    assert token not in str(caught.value) and "***" in str(caught.value)
-    assert caught.value.__cause__ is None and caught.value.__context__ is None
-    assert "Validation Failed for token ***" in caplog.text and token not in caplog.text
-    assert token not in repr(publisher) and token not in repr(publisher.api)
-
-
-# -- snapshot state branch ---------------------------------------------------------------------------------
-
-
-def test_snapshot_round_trip(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
-    data = bytes(range(256)) * 40
-    first = make_publisher()
-    assert first.pull_snapshot("paperbot.db") is None
-    first.push_snapshot("paperbot.db", data, "state: run 1")
-    second = make_publisher()
-    assert second.pull_snapshot("paperbot.db") == data
-    sha = second.push_snapshot("paperbot.db", data + b"\x00", "state: run 2")
-    commit = github_server.commits[sha]
-    assert commit.parents == [] and list(github_server.trees[commit.tree]) == ["paperbot.db"]
-    assert make_publisher().pull_snapshot("other.db") is None
-    github_server.clear_log()
-    third = make_publisher()
-    assert third.pull_snapshot("paperbot.db") == data + b"\x00"
-    assert third.push_snapshot("paperbot.db", data + b"\x00", "unchanged") == sha
-    assert github_server.writes() == []
+# -- the maintainers' branches -----------------------------------------------------------------------------
 
 
 def test_the_lists_own_branch_is_never_moved_as_the_bot_branch_or_the_state_branch(
@@ -443,43 +249,3 @@ def test_the_lists_own_branch_is_never_moved_as_the_bot_branch_or_the_state_bran
         make_publisher(base="release", branch="release").publish("README.md", add_entry(text), "t", "b")
     assert github_server.head("main") == main and github_server.file("README.md", "main") == readme
     assert github_server.writes() == []
-
-
-def test_snapshot_compare_and_swap(github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
-    slow, fast = make_publisher(), make_publisher()
-    assert slow.pull_snapshot("paperbot.db") is None and fast.pull_snapshot("paperbot.db") is None
-    fast.push_snapshot("paperbot.db", b"fast", "fast run")
-    with pytest.raises(PublishError, match="state branch paperbot/state moved since this run read it"):
-        slow.push_snapshot("paperbot.db", b"slow", "slow run")
-    again = make_publisher()
-    assert again.pull_snapshot("paperbot.db") == b"fast"
-    fast.push_snapshot("paperbot.db", b"fast 2", "fast run 2")
-    with pytest.raises(PublishError, match="moved"):
-        again.push_snapshot("paperbot.db", b"late", "late run")
-    assert make_publisher().pull_snapshot("paperbot.db") == b"fast 2"
-
-
-# -- alarm issue ------------------------------------------------------------------------------------------
-
-
-def test_alarm_issue_is_opened_once_then_commented_then_resolved(
-        github_server: FakeGitHub, make_publisher: MakePublisher) -> None:
-    number = make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 72 h.")
-    github_server.clear_log()
-    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 72 h.") == number
-    assert github_server.writes() == []
-    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 96 h.") == number
-    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "No run for 96 h.") == number
-    issue = github_server.issues["octo/papers"][number]
-    assert [c["body"] for c in issue.comments] == ["No run for 96 h."] and issue.labels == ["paperbot"]
-    assert len(github_server.issues["octo/papers"]) == 1
-    assert make_publisher().resolve_alarm_issue("Healthy again.") == number
-    assert issue.state == "closed" and issue.comments[-1]["body"] == "Healthy again."
-    assert make_publisher().resolve_alarm_issue("again") is None
-    assert make_publisher().ensure_alarm_issue("paperbot is unhealthy", "Down again.") != number
-
-
-def test_alarm_without_issues_permission_says_so(github_server: FakeGitHub, publisher: Publisher) -> None:
-    github_server.fail("POST", r"/issues$", 403, NOT_ACCESSIBLE)
-    with pytest.raises(PublishError, match="opening the alarm issue: .*give the job `issues: write`"):
-        publisher.ensure_alarm_issue("t", "b")
