@@ -1,5 +1,5 @@
-"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers, and a
-Publisher pointed at the GitHub fake."""
+"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers, a small
+filled paper database, and a Publisher pointed at the GitHub fake."""
 
 from __future__ import annotations
 
@@ -98,6 +98,25 @@ def model_db_url(model_db_template: Path, tmp_path: Path) -> str:
     target = tmp_path / "paperbot.db"
     shutil.copyfile(model_db_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def query_db(engine, db_url: str) -> str:  # type: ignore[no-untyped-def]
+    """``db_url`` filled with tests/support/database.py's PAPERS and their predictions, vectors, list entries
+    and proposals."""
+    from tests.support.database import fill
+
+    fill(engine)
+    return db_url
+
+
+@pytest.fixture
+def connection(query_db: str) -> Iterator:  # type: ignore[type-arg]
+    from db.query import connect
+
+    conn = connect(query_db)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture

@@ -8,25 +8,10 @@ from pathlib import Path
 import pytest
 
 from classifier.embed import HashingEmbedder
-from tests.test_query import PAPERS, fill
+from tests.support.database import PAPERS, paper_count
 
 SEARCH_FIELDS = ["arxiv_id", "title", "authors", "published", "label", "probability", "status", "score",
                  "url"]
-
-
-@pytest.fixture
-def query_db(engine, db_url: str) -> str:  # type: ignore[no-untyped-def]
-    """``db_url`` filled by tests/test_query.py's ``fill``."""
-    fill(engine)
-    return db_url
-
-
-def paper_count(db_url: str) -> int:
-    import sqlite3
-
-    path = db_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT count(*) FROM papers").fetchone()[0]
 
 
 def test_search_json_exact(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
