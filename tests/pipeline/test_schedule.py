@@ -1,7 +1,9 @@
 import threading
 import time
+from pathlib import Path
 
 from bot.pipeline.schedule import run_scheduled
+from tests.support.cli import small_list
 
 
 def test_fires_repeatedly_never_overlapping_and_stops_cleanly() -> None:
@@ -67,3 +69,29 @@ def test_no_run_starts_after_the_last_allowed_one_or_a_stop() -> None:
 
     stats = run_scheduled(stops, "every:0.02", stop=stop, install_signals=False)
     assert (stats.started, stats.finished) == (1, 1)
+
+
+def test_schedule_stops_cleanly_on_sigterm(cli_env: Path, arxiv_server) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    listing = small_list(cli_env)
+    env = dict(os.environ, PAPERBOT_ARXIV_API_URL=arxiv_server.url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "schedule", "--cron", "every:0.5", "--list", str(listing),
+         "--no-fetch"],
+        cwd=cli_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    log = ""
+    while time.monotonic() < deadline and "run 1 ok" not in log:  # wait for a first complete run
+        assert process.stderr is not None
+        log += process.stderr.readline()
+        assert process.poll() is None, log
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "received SIGTERM" in err + log
+    assert out.startswith("stopped after ") and "(0 failed)" in out

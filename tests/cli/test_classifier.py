@@ -1,5 +1,5 @@
-"""`paperbot train`, `evaluate` and `classify` through the CLI (hashing embedder: plumbing, not quality;
-the real model judges classification in tests/test_model.py)."""
+"""`paperbot train` and `evaluate` (bot/cli/classifier.py) through the CLI (hashing embedder: plumbing, not
+quality; the real model judges classification in tests/classifier/test_model.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 from classifier.model import CODE_VERSION
+from tests.support.cli import HASHING
 from tests.support.paths import CORPUS_FILE, DEV_FILE
-
-HASHING = '[classifier]\nembedding_model = "hashing-64"\n'
 
 
 def small_labelled(path: Path, n: int = 40) -> Path:
@@ -56,69 +55,6 @@ def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # ty
     assert result.exit_code == 0
     assert "labelled.jsonl: line 11: " in result.output and "labelled.jsonl: line 12: " in result.output
     assert "labelled.jsonl: line 13: weight must be a positive number, not nan" in result.output
-
-
-def test_classify_file_mode_round_trip_with_bad_rows(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
-    (cli_env / "paperbot.toml").write_text(HASHING)
-    papers = cli_env / "papers.jsonl"
-    papers.write_text(
-        json.dumps({"arxiv_id": "2601.00001", "title": "Post-training quantization of diffusion models",
-                    "abstract": None}) + "\n"
-        + "this is not json\n"
-        + json.dumps({"arxiv_id": "2601.00002", "title": "", "abstract": "no title"}) + "\n"
-        + json.dumps({"arxiv_id": "2601.00003", "title": "A survey of graph neural networks",
-                      "abstract": "We review GNNs.", "authors": ["A"], "categories": ["cs.LG"]}) + "\n")
-    out = cli_env / "predictions.jsonl"
-    result = invoke("classify", "--input", str(papers), "--output", str(out))
-    assert result.exit_code == 0, result.output
-    assert "line 2" in result.output and "line 3" in result.output
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["arxiv_id"] for r in rows] == ["2601.00001", "2601.00003"]
-    for row in rows:
-        assert set(row) >= {"arxiv_id", "label", "probability", "probabilities", "needs_review", "reason"}
-        assert abs(sum(row["probabilities"].values()) - 1) < 1e-3  # rounded to 4 places
-        assert row["label"] in row["probabilities"]
-    to_stdout = invoke("classify", "--input", str(papers))
-    assert [json.loads(line)["arxiv_id"] for line in to_stdout.stdout.splitlines() if line.startswith("{")] \
-        == ["2601.00001", "2601.00003"]
-
-
-def test_output_without_input_is_refused(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("classify", "--output", "x.jsonl")
-    assert result.exit_code == 1 and "--output goes with --input" in result.output
-
-
-def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, cli_env: Path,  # type: ignore[no-untyped-def]
-                                                                         db_url: str) -> None:
-    import re
-
-    from bot.core.labels import Label
-    from bot.core.models import Paper
-    from db import store
-    from db.decisions import ListedEntry, replace_list_entries
-    from db.session import open_database, session_scope
-
-    (cli_env / "paperbot.toml").write_text(HASHING)
-    env = {"PAPERBOT_DB_URL": db_url}
-    assert "0 maintainer decisions so far; 10 are needed" in invoke("feedback", "--scores", env=env).output
-    rows = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
-    listed = [r for r in rows if r["label"] != "irrelevant"][:12]
-    engine = open_database(db_url)
-    with session_scope(engine) as session:
-        store.upsert_papers(session, [Paper(arxiv_id=r["arxiv_id"], title=r["title"], abstract=r["abstract"])
-                                      for r in listed])
-        replace_list_entries(session, [
-            ListedEntry(section=r["label"], label=Label(r["label"]), title=r["title"], venue=None,
-                        arxiv_id=r["arxiv_id"], resolved_by="link", line_no=n) for n, r in enumerate(listed)])
-    engine.dispose()
-    result = invoke("feedback", "--scores", env=env)
-    assert result.exit_code == 0, result.output
-    assert "scores on the maintainers' 12 decisions (relevance F1 / section accuracy / macro-F1):" \
-        in result.output
-    for line in ("trained without them", r"learning from them \(5-fold\)"):
-        figures = re.search(line + r"\s+([\d.]+) / ([\d.]+) / ([\d.]+)", result.output)
-        assert figures is not None, result.output
-        assert all(0.0 <= float(value) <= 1.0 for value in figures.groups())
 
 
 def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]

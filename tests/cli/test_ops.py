@@ -1,7 +1,9 @@
-"""Operations through the CLI against the loopback GitHub: snapshots, the alarm issue, the scheduler."""
+"""Operations (bot/cli/ops.py) through the CLI: snapshots and the alarm issue against the loopback GitHub,
+and the feedback scores."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +11,9 @@ from bot.core.models import Paper
 from db import store
 from db.schema import Run
 from db.session import open_database, session_scope
+from tests.support.cli import HASHING
 from tests.support.github_server import FakeGitHub
+from tests.support.paths import DEV_FILE
 
 FAST = "[github]\nseconds_between_requests = 0.0\nseconds_between_writes = 0.0\nbackoff_seconds = 0.01\n"
 
@@ -96,47 +100,34 @@ def test_health_alarm_is_opened_once_and_closed_when_healthy(invoke, cli_env: Pa
     assert issues[0].state == "closed"
 
 
-def small_list(folder: Path, other_entries: str = "") -> Path:
-    """A list with the four default sections, and settings for a fast, model-free pipeline."""
-    listing = folder / "list.md"
-    listing.write_text(f"# List\n\n## Other\n\n{other_entries}\n"
-                       "## Knowledge Distillation for Diffusion Models\n\n"
-                       "## Pruning and Sparsity for Diffusion Models\n\n"
-                       "## Quantization for Diffusion Models\n")
-    (folder / "paperbot.toml").write_text('[classifier]\nembedding_model = "hashing-64"\n'
-                                          "[arxiv]\ndelay_seconds = 0.0\n")
-    return listing
+def test_feedback_scores_measure_the_model_on_the_maintainers_decisions(invoke, cli_env: Path,  # type: ignore[no-untyped-def]
+                                                                         db_url: str) -> None:
+    import re
 
+    from bot.core.labels import Label
+    from bot.core.models import Paper
+    from db import store
+    from db.decisions import ListedEntry, replace_list_entries
+    from db.session import open_database, session_scope
 
-def test_schedule_once_runs_the_pipeline(invoke, cli_env: Path, arxiv_server) -> None:  # type: ignore[no-untyped-def]
-    listing = small_list(cli_env, "- [arxiv] Accelerating Parallel Sampling of Diffusion Models\n")
-    result = invoke("schedule", "--once", "--list", str(listing), "--no-fetch",
-                    env={"PAPERBOT_ARXIV_API_URL": arxiv_server.url})
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    env = {"PAPERBOT_DB_URL": db_url}
+    assert "0 maintainer decisions so far; 10 are needed" in invoke("feedback", "--scores", env=env).output
+    rows = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
+    listed = [r for r in rows if r["label"] != "irrelevant"][:12]
+    engine = open_database(db_url)
+    with session_scope(engine) as session:
+        store.upsert_papers(session, [Paper(arxiv_id=r["arxiv_id"], title=r["title"], abstract=r["abstract"])
+                                      for r in listed])
+        replace_list_entries(session, [
+            ListedEntry(section=r["label"], label=Label(r["label"]), title=r["title"], venue=None,
+                        arxiv_id=r["arxiv_id"], resolved_by="link", line_no=n) for n, r in enumerate(listed)])
+    engine.dispose()
+    result = invoke("feedback", "--scores", env=env)
     assert result.exit_code == 0, result.output
-    assert "proposed 0" in result.output and "no changes" in result.output
-
-
-def test_schedule_stops_cleanly_on_sigterm(cli_env: Path, arxiv_server) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    listing = small_list(cli_env)
-    env = dict(os.environ, PAPERBOT_ARXIV_API_URL=arxiv_server.url)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "schedule", "--cron", "every:0.5", "--list", str(listing),
-         "--no-fetch"],
-        cwd=cli_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    log = ""
-    while time.monotonic() < deadline and "run 1 ok" not in log:  # wait for a first complete run
-        assert process.stderr is not None
-        log += process.stderr.readline()
-        assert process.poll() is None, log
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
-    assert "received SIGTERM" in err + log
-    assert out.startswith("stopped after ") and "(0 failed)" in out
+    assert "scores on the maintainers' 12 decisions (relevance F1 / section accuracy / macro-F1):" \
+        in result.output
+    for line in ("trained without them", r"learning from them \(5-fold\)"):
+        figures = re.search(line + r"\s+([\d.]+) / ([\d.]+) / ([\d.]+)", result.output)
+        assert figures is not None, result.output
+        assert all(0.0 <= float(value) <= 1.0 for value in figures.groups())
