@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from db.session import head_revision
 from tests.support.database import PAPERS, ids
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -111,3 +112,9 @@ def test_connect_refuses_other_databases(tmp_path) -> None:  # type: ignore[no-u
         connect("postgresql://localhost/papers")
     with pytest.raises(QueryError, match="no database"):
         connect(f"sqlite:///{tmp_path / 'missing.db'}")
+
+
+def test_the_query_layers_revision_is_alembics_head() -> None:
+    from db.query import SCHEMA_REVISION
+
+    assert head_revision() == SCHEMA_REVISION

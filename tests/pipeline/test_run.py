@@ -1,5 +1,6 @@
-"""The main job end to end, as the cron runs it: a loopback arXiv serving a month of real papers, a
-loopback GitHub holding the real list, the real embedding model, `paperbot run --open-pr` through the CLI.
+"""bot/pipeline/run.py. The main job end to end, as the cron runs it: a loopback arXiv serving a month of real
+papers, a loopback GitHub holding the real list, the real embedding model, `paperbot run --open-pr` through
+the CLI; and the candidates it proposes, on a migrated database.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.awesome.feedback import listed_labels
 from bot.awesome.insert import parse_list
 from bot.awesome.prbody import parse_declined, parse_pr_body_marker
 from bot.core.config import ListSettings
+from bot.core.labels import Label
+from bot.core.models import Prediction
+from db import store
+from db.session import session_scope
 from tests.support.arxiv_server import ArxivServer, EntrySpec
 from tests.support.github_server import FakeGitHub
 from tests.support.paths import DEV_FILE, REAL_LIST_FILE
+from tests.support.store import paper
 
 REAL_LIST = REAL_LIST_FILE.read_text(encoding="utf-8")
 DEV = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
@@ -205,3 +212,28 @@ def test_a_lost_database_proposes_no_duplicate_nor_a_paper_the_maintainers_remov
     assert len(ids) == len(set(ids)) == len(after)
     assert readme_after.count("https://arxiv.org/abs/") == readme_before.count("https://arxiv.org/abs/") + \
         len(set(after) - set(before))
+
+
+def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
+    from bot.core.config import ClassifierSettings, Settings
+    from bot.pipeline.run import candidates
+
+    def predicted(label: Label, probabilities: list[float]) -> Prediction:
+        p = dict(zip(["distillation", "pruning", "quantization", "other", "irrelevant"], probabilities,
+                     strict=True))
+        return Prediction(label, p[label.value], p, Label.OTHER, p["other"], False, "why", "v1")
+
+    clear = predicted(Label.PRUNING, [0.05, 0.80, 0.02, 0.08, 0.05])  # 0.80 of 0.95 relevant: 84 %
+    toss_up = predicted(Label.DISTILLATION, [0.50, 0.02, 0.01, 0.42, 0.05])  # 0.50 of 0.95: 53 %
+    assert clear.other_section(0.6) is None and toss_up.other_section(0.6) is Label.OTHER
+    assert toss_up.other_section(0.5) is None and toss_up.other_section(0.0) is None
+    assert predicted(Label.IRRELEVANT, [0.1, 0.1, 0.1, 0.1, 0.6]).other_section(1.0) is None
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
+        store.save_predictions(s, {"2501.00001": clear, "2501.00002": toss_up})
+    additions, review = candidates(Settings(), engine, listed={})
+    assert {a.paper.arxiv_id: a.other_section for a in additions} == {"2501.00001": None,
+                                                                      "2501.00002": Label.OTHER}
+    assert review == []
+    off = Settings(classifier=ClassifierSettings(uncertain_section_below=0.0))
+    assert [a.other_section for a in candidates(off, engine, listed={})[0]] == [None, None]

@@ -173,19 +173,6 @@ def test_later_rubric_read_papers_weigh_more() -> None:
     assert list(recency_factors([paper(None)])) == [1.0]
 
 
-def test_loose_list_filings_are_trained_as_irrelevant() -> None:
-    from classifier.corpus import rubric_label
-
-    fsq = "Finite Scalar Quantization: VQ-VAE Made Simple"
-    vq4dit = "VQ4DiT: Post-Training Vector Quantization for Diffusion Transformers"
-    tokenizer = LabelledPaper(None, fsq, None, Label.QUANTIZATION, source="awesome-list")
-    weights = LabelledPaper(None, vq4dit, None, Label.QUANTIZATION, source="awesome-list")
-    annotated = LabelledPaper(None, fsq, None, Label.QUANTIZATION)
-    assert rubric_label(tokenizer) == Label.IRRELEVANT.value
-    assert rubric_label(weights) == Label.QUANTIZATION.value
-    assert rubric_label(annotated) == Label.QUANTIZATION.value  # rubric-read labels are never changed
-
-
 def test_irrelevant_bias_is_fitted_within_its_grid(model: Model) -> None:
     from classifier.model import BIAS_GRID
 

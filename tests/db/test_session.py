@@ -1,3 +1,6 @@
+"""db/session.py: Alembic migrations up and down, the SQLite pragmas, and one clear error for a file it
+cannot use."""
+
 from pathlib import Path
 
 import pytest
@@ -38,19 +41,6 @@ def test_every_step_down_and_up(tmp_path: Path) -> None:
     assert current_revision(engine) == head_revision()
 
 
-def test_schema_matches_the_models(tmp_path: Path) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from db.schema import Base, include_object
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'check.db'}")
-    upgrade(engine)
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": include_object})
-        assert compare_metadata(context, Base.metadata) == []
-
-
 def test_pragmas_wal_foreign_keys_busy_timeout(tmp_path: Path) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'p.db'}")
     with engine.connect() as connection:
@@ -79,12 +69,6 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match="newer than this paperbot knows"):
         open_database(url)
-
-
-def test_the_query_layers_revision_is_alembics_head() -> None:
-    from db.query import SCHEMA_REVISION
-
-    assert head_revision() == SCHEMA_REVISION
 
 
 def test_upgrade_and_downgrade_fail_in_one_clear_error(tmp_path: Path) -> None:

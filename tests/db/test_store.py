@@ -1,4 +1,7 @@
-from datetime import UTC, datetime, timedelta
+"""db/store.py on a migrated SQLite file: papers by version, the watermark, transactions, embeddings and
+predictions."""
+
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -6,40 +9,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.labels import Label
-from bot.core.models import Paper, Prediction, parse_arxiv_id
+from bot.core.models import Prediction
 from db import store
 from db.session import session_scope
-
-T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-
-
-def paper(arxiv_id: str, version: int = 1, title: str = "A paper", **kw: object) -> Paper:
-    return Paper(arxiv_id=arxiv_id, version=version, title=title, abstract="An abstract.",
-                 authors=("Ada Lovelace", "Alan Turing"), categories=("cs.CV", "cs.LG"),
-                 primary_category="cs.CV", published=T0, updated=T0 + timedelta(days=version - 1),
-                 **kw)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(("text_id", "base", "version"), [
-    ("2501.01234v2", "2501.01234", 2),
-    ("0704.0001", "0704.0001", None),
-    ("1412.9999v11", "1412.9999", 11),
-    ("hep-th/9901001v2", "hep-th/9901001", 2),
-    ("math.GT/0309136", "math.GT/0309136", None),
-    ("https://arxiv.org/abs/2406.01234v3", "2406.01234", 3),
-    ("http://arxiv.org/abs/astro-ph/0601001v1", "astro-ph/0601001", 1),
-    ("https://arxiv.org/pdf/2406.01234.pdf", "2406.01234", None),
-    ("arXiv:2701.123456", "2701.123456", None),
-])
-def test_arxiv_ids_parse(text_id: str, base: str, version: int | None) -> None:
-    assert parse_arxiv_id(text_id) == (base, version)
-
-
-@pytest.mark.parametrize("bad", ["", "abc", "2501.123", "http://arxiv.org/api/errors#incorrect_id",
-                                 "https://evil.example/abs/2501.01234", "2501.01234v", "../2501.01234"])
-def test_non_ids_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
-        parse_arxiv_id(bad)
+from tests.support.store import T0, paper
 
 
 def test_v2_updates_the_v1_row(engine: Engine) -> None:
@@ -122,28 +95,3 @@ def test_predictions_round_trip(engine: Engine) -> None:
     with session_scope(engine) as s:
         got = store.get_prediction(s, "2501.00001")
         assert got is not None and got[0] == prediction
-
-
-def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
-    from bot.core.config import ClassifierSettings, Settings
-    from bot.pipeline.run import candidates
-
-    def predicted(label: Label, probabilities: list[float]) -> Prediction:
-        p = dict(zip(["distillation", "pruning", "quantization", "other", "irrelevant"], probabilities,
-                     strict=True))
-        return Prediction(label, p[label.value], p, Label.OTHER, p["other"], False, "why", "v1")
-
-    clear = predicted(Label.PRUNING, [0.05, 0.80, 0.02, 0.08, 0.05])  # 0.80 of 0.95 relevant: 84 %
-    toss_up = predicted(Label.DISTILLATION, [0.50, 0.02, 0.01, 0.42, 0.05])  # 0.50 of 0.95: 53 %
-    assert clear.other_section(0.6) is None and toss_up.other_section(0.6) is Label.OTHER
-    assert toss_up.other_section(0.5) is None and toss_up.other_section(0.0) is None
-    assert predicted(Label.IRRELEVANT, [0.1, 0.1, 0.1, 0.1, 0.6]).other_section(1.0) is None
-    with session_scope(engine) as s:
-        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
-        store.save_predictions(s, {"2501.00001": clear, "2501.00002": toss_up})
-    additions, review = candidates(Settings(), engine, listed={})
-    assert {a.paper.arxiv_id: a.other_section for a in additions} == {"2501.00001": None,
-                                                                      "2501.00002": Label.OTHER}
-    assert review == []
-    off = Settings(classifier=ClassifierSettings(uncertain_section_below=0.0))
-    assert [a.other_section for a in candidates(off, engine, listed={})[0]] == [None, None]

@@ -1,4 +1,5 @@
-"""classifier/evaluate.py and classifier/baselines.py: the figures, their renderings, the baselines."""
+"""classifier/evaluate.py: the figures, their renderings, cross-validation, hold-outs, paperbot against the
+baselines."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ import numpy as np
 import pytest
 
 from bot.core.labels import LABEL_VALUES, Label
-from classifier.baselines import BASELINES, keyword_label
+from classifier.baselines import BASELINES
 from classifier.corpus import load_jsonl, training_corpus
 from classifier.embed import HashingEmbedder
 from classifier.evaluate import compare, compute_metrics, cross_validate, render_json, render_text
 from classifier.model import paperbot_predictor
-
-D, P, Q, OT, IR = Label.DISTILLATION, Label.PRUNING, Label.QUANTIZATION, Label.OTHER, Label.IRRELEVANT
+from tests.support.classifier import IR, OT, D, P, Q
 
 
 def test_metrics_by_hand() -> None:
@@ -137,13 +137,6 @@ def test_figures_per_fold_seed_and_their_mean() -> None:
     assert lines[4].startswith("mean") and (f"{mean[0]:.3f} / {mean[1]:.3f} / {mean[2]:.3f} "
                                             f"({sum(mean) / 3:.3f} ±{half_spread:.3f})") in lines[4]
     assert lines[4].endswith(f"({headline(fair):.3f} ±0.000)")
-
-
-def test_keyword_baseline_needs_a_family_term_and_a_technique() -> None:
-    assert keyword_label("Q-Diffusion: Quantizing Diffusion Models") is Q
-    assert keyword_label("DeepCache: Accelerating Diffusion Models for Free") is P
-    assert keyword_label("Quantizing Large Language Models") is IR
-    assert keyword_label("Diffusion Models Beat GANs") is IR
 
 
 def test_evaluate_a_small_labelled_file_prints_every_figure(tmp_path: Path) -> None:
