@@ -1,14 +1,21 @@
-"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers."""
+"""Shared fixtures: a real SQLite file migrated by Alembic, the CLI runner, the loopback servers, a small
+filled paper database, and a Publisher pointed at the GitHub fake."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from bot.github.pulls import Publisher
+    from tests.support.github import MakePublisher
+    from tests.support.github_server import FakeGitHub
 
 # Tests never touch the internet and never read the developer's settings or tokens.
 for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_DB_URL",
@@ -20,13 +27,7 @@ os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.github_server", "tests.arxiv_server"]
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REAL_LIST_FILE = FIXTURES / "readme" / "awesome-efficient-diffusion.md"  # the seed list as kept today
-CORPUS_DATA = Path(__file__).resolve().parents[1] / "classifier" / "data"
-CORPUS_FILE = CORPUS_DATA / "train.jsonl"  # the shipped training corpus
-DEV_FILE = CORPUS_DATA / "dev.jsonl"  # the shipped measuring set, never trained on
+pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server"]
 
 
 @pytest.fixture
@@ -97,3 +98,53 @@ def model_db_url(model_db_template: Path, tmp_path: Path) -> str:
     target = tmp_path / "paperbot.db"
     shutil.copyfile(model_db_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def query_db(engine, db_url: str) -> str:  # type: ignore[no-untyped-def]
+    """``db_url`` filled with tests/support/database.py's PAPERS and their predictions, vectors, list entries
+    and proposals."""
+    from tests.support.database import fill
+
+    fill(engine)
+    return db_url
+
+
+@pytest.fixture
+def connection(query_db: str) -> Iterator:  # type: ignore[type-arg]
+    from db.query import connect
+
+    conn = connect(query_db)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def make_publisher(github_server: FakeGitHub, sleeps: list[float]) -> Iterator[MakePublisher]:
+    from bot.core.config import GitHubSettings
+    from bot.github.pulls import GitHubPublisher
+
+    made: list[Publisher] = []
+
+    def make(token: str | None = None, **overrides: object) -> Publisher:
+        pacing: dict[str, object] = {"seconds_between_requests": 0.0, "seconds_between_writes": 0.0,
+                                     "backoff_seconds": 0.5}
+        settings = GitHubSettings(token=token or github_server.token, repository="octo/papers",
+                                  api_url=github_server.url, **(pacing | overrides))  # type: ignore[arg-type]
+        publisher = GitHubPublisher(settings, sleep=sleeps.append)
+        made.append(publisher)
+        return publisher
+
+    yield make
+    for publisher in made:
+        publisher.close()
+
+
+@pytest.fixture
+def publisher(make_publisher: MakePublisher) -> Publisher:
+    return make_publisher()

@@ -1,0 +1,1 @@
+"""Tests of bot/arxiv/, a module per test file."""

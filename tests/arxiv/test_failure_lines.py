@@ -12,7 +12,7 @@ import pytest
 
 from bot.arxiv.client import fetch_papers
 from bot.core.errors import FetchError
-from tests.arxiv_server import ArxivServer, Fault
+from tests.support.arxiv_server import ArxivServer, Fault
 
 SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
 FAST = {"delay_seconds": 0.01, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.02,

@@ -1,0 +1,1 @@
+"""Tests of bot/awesome/, a module per test file."""

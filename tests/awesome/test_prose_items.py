@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.awesome.parse import is_prose, parse_list
-from tests.conftest import REAL_LIST_FILE
+from tests.support.paths import REAL_LIST_FILE
 
 NOTES = """# List
 

@@ -1,0 +1,1 @@
+"""Tests of classifier/, a module per test file."""

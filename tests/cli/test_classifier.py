@@ -1,0 +1,117 @@
+"""`paperbot train` and `evaluate` (bot/cli/classifier.py) through the CLI (hashing embedder: plumbing, not
+quality; the real model judges classification in tests/classifier/test_model.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from classifier.model import CODE_VERSION
+from tests.support.cli import HASHING
+from tests.support.paths import CORPUS_FILE, DEV_FILE
+
+
+def small_labelled(path: Path, n: int = 40) -> Path:
+    rows = [json.loads(line) for line in DEV_FILE.read_text().splitlines()]
+    picked = [r for r in rows if r["label"] != "irrelevant"][: n // 2] + \
+        [r for r in rows if r["label"] == "irrelevant"][: n // 2]
+    path.write_text("".join(json.dumps(r) + "\n" for r in picked))
+    return path
+
+
+def test_evaluate_prints_every_metric_for_paperbot_and_both_baselines(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    data = small_labelled(cli_env / "labelled.jsonl")
+    result = invoke("evaluate", "--data", str(data))
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[1].split()
+    assert header == ["paperbot", "keywords", "tfidf-svm"]
+    for metric in ("relevance precision", "relevance recall", "relevance F1", "section accuracy", "macro-F1",
+                   "F1 distillation", "F1 pruning", "F1 quantization", "F1 other", "F1 irrelevant",
+                   "confusion matrix, paperbot", "95% intervals (1000 bootstrap resamples of the ",
+                   "paperbot's lead, 95% interval"):
+        assert metric in result.output
+    levels = sorted({json.loads(line)["confidence"] for line in data.read_text().splitlines()})
+    assert levels == ["high", "low"]  # dev.jsonl says how sure its labeller was: figures for each level
+    for level in levels:
+        assert f"papers labelled with {level} confidence (" in result.output
+    figures = json.loads(invoke("evaluate", "--data", str(data), "--json").output)
+    assert set(figures) == {"paperbot", "keywords", "tfidf-svm"}
+    assert 0.0 <= figures["paperbot"]["relevance"]["f1"] <= 1.0
+    assert set(figures["paperbot"]["by_confidence"]) == {"high", "low"}
+    low, high = figures["paperbot"]["interval_95"]["relevance_f1"]
+    assert 0.0 <= low <= figures["paperbot"]["relevance"]["f1"] <= high <= 1.0
+    assert set(figures["paperbot"]["lead_95"]) == {"keywords", "tfidf-svm"}
+
+
+def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    data = small_labelled(cli_env / "labelled.jsonl", 10)
+    with data.open("a") as handle:
+        handle.write("{not json\n")
+        handle.write(json.dumps({"title": "", "abstract": "x", "label": "pruning"}) + "\n")
+        handle.write('{"title": "Sparse DiT", "label": "pruning", "weight": NaN}\n')
+    result = invoke("evaluate", "--data", str(data))
+    assert result.exit_code == 0
+    assert "labelled.jsonl: line 11: " in result.output and "labelled.jsonl: line 12: " in result.output
+    assert "labelled.jsonl: line 13: weight must be a positive number, not nan" in result.output
+
+
+def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    rows = [json.loads(line) for line in CORPUS_FILE.read_text().splitlines()]
+    later = [r for r in rows if (r.get("published") or "0")[:10] >= "2025-09-01"]
+    result = invoke("train", "--holdout-from", "2025-09", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["holdout_from"] == "2025-09-01"
+    assert figures["trained_on"] == len(rows) - len(later)
+    assert figures["scored"] == sum(r["label_source"] == "annotated" for r in later) > 0
+    assert set(figures["results"]) == {"paperbot", "keywords", "tfidf-svm"}
+    assert figures["results"]["paperbot"]["n"] == figures["scored"]
+    for args, message in [(["--holdout-from", "2025-13"], "'2025-13' is not a date"),
+                          (["--holdout-from", "2025-09", "--seeds", "2"], "replaces cross-validation"),
+                          (["--holdout-from", "2025-09", "--folds", "3"], "replaces cross-validation")]:
+        wrong = invoke("train", *args)
+        assert wrong.exit_code == 2 and message in wrong.output, wrong.output
+    too_late = invoke("train", "--holdout-from", "2031-01-01")
+    assert too_late.exit_code == 1 and "no labelled paper to score was published on or after 2031-01-01" in \
+        too_late.output
+    alone = invoke("train", "--monthly")
+    assert alone.exit_code == 2 and "--monthly needs --holdout-from" in alone.output
+
+
+def test_train_monthly_retrains_month_by_month(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    rows = [json.loads(line) for line in CORPUS_FILE.read_text().splitlines()]
+    scored = [r for r in rows
+              if r["label_source"] == "annotated" and (r.get("published") or "0") >= "2025-09"]
+    result = invoke("train", "--holdout-from", "2025-09", "--monthly", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    months = figures["months"]
+    assert [m["start"] for m in months] == ["2025-09-01", "2025-10-01"]
+    assert [m["scored"] for m in months] == [sum(r["published"][:7] == month for r in scored)
+                                            for month in ("2025-09", "2025-10")]
+    assert months[1]["trained_on"] == months[0]["trained_on"] + months[0]["scored"] + sum(
+        r["label_source"] != "annotated" and (r.get("published") or "0")[:7] == "2025-09" for r in rows)
+    assert figures["scored"] == len(scored) == figures["results"]["paperbot"]["n"]
+    text = invoke("train", "--holdout-from", "2025-10", "--monthly").output  # one month: the same window
+    assert f"  2025-10: trained on {months[1]['trained_on']}, scored {months[1]['scored']}" in text
+    assert "1 month pooled" in text and "paperbot's lead, 95% interval" in text
+
+
+def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    result = invoke("train", "--folds", "2", "--seeds", "2", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["model_version"].startswith(f"{CODE_VERSION}@")
+    assert figures["training_papers"] == 1962 and figures["training_seconds"] > 0
+    assert set(figures["cross_validated"]) == {"paperbot", "keywords", "tfidf-svm"}
+    assert set(figures["by_seed"]) == {"0", "1"}
+    assert figures["by_seed"]["0"] == figures["cross_validated"]  # the report is fold seed 0's
+    scored = figures["cross_validated"]["paperbot"]["n"]
+    assert scored == sum(json.loads(line).get("label_source") == "annotated"
+                         for line in CORPUS_FILE.read_text().splitlines())
+    assert figures["by_seed"]["1"]["paperbot"]["n"] == scored

@@ -1,0 +1,1 @@
+"""Tests of bot/core/, a module per test file."""

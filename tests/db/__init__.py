@@ -1,0 +1,1 @@
+"""Tests of db/, a module per test file."""

@@ -1,0 +1,86 @@
+"""db/session.py: Alembic migrations up and down, the SQLite pragmas, and one clear error for a file it
+cannot use."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.core.errors import StoreError
+from db.session import (
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    open_database,
+    table_names,
+    upgrade,
+)
+
+TABLES = {"runs", "papers", "embeddings", "classifications", "list_entries", "proposals"}
+
+
+def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert set(table_names(engine)) >= TABLES
+    downgrade(engine, "base")
+    assert set(table_names(engine)) == {"alembic_version"}
+    upgrade(engine)
+    assert set(table_names(engine)) >= TABLES
+
+
+def test_every_step_down_and_up(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
+    upgrade(engine)
+    for revision in ("0005", "0004", "0003", "0002", "0001"):
+        downgrade(engine, revision)
+        assert current_revision(engine) == revision
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_pragmas_wal_foreign_keys_busy_timeout(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_open_database_migrates_on_first_use(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert current_revision(engine) == head_revision()
+
+
+def test_a_corrupt_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a readable database"):
+        open_database(f"sqlite:///{path}")
+    assert path.read_bytes().startswith(b"this is not a database")  # nothing overwritten
+
+
+def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    engine = open_database(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="newer than this paperbot knows"):
+        open_database(url)
+
+
+def test_upgrade_and_downgrade_fail_in_one_clear_error(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'papers.db'}")
+    for migrate in (lambda: upgrade(engine, "bogus"), lambda: downgrade(engine, "bogus")):
+        with pytest.raises(StoreError, match="cannot migrate .* to 'bogus': Can't locate revision"):
+            migrate()
+    assert current_revision(engine) == head_revision()
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not a database" * 100)
+    corrupt = make_engine(f"sqlite:///{path}")
+    for migrate in (lambda: upgrade(corrupt), lambda: downgrade(corrupt, "0003")):
+        with pytest.raises(StoreError, match="not a readable database"):
+            migrate()
+    assert path.read_bytes() == b"this is not a database" * 100

@@ -1,0 +1,98 @@
+"""db/store.py on a migrated SQLite file: papers by version, the watermark, transactions, embeddings and
+predictions."""
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.labels import Label
+from bot.core.models import Prediction
+from bot.core.states import RunStatus
+from db import store
+from db.session import session_scope
+from tests.support.store import T0, paper
+
+
+def test_v2_updates_the_v1_row(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        assert store.upsert_papers(s, [paper("2501.01234", 1, "Old title")]) == store.UpsertCounts(1, 0, 0)
+    with session_scope(engine) as s:
+        counts = store.upsert_papers(s, [paper("2501.01234", 2, "New title")])
+        assert counts == store.UpsertCounts(0, 1, 0)
+    with session_scope(engine) as s:
+        stored = store.get_paper(s, "2501.01234")
+        assert stored is not None and stored.version == 2 and stored.title == "New title"
+        assert stored.authors == ("Ada Lovelace", "Alan Turing") and stored.published == T0
+        assert store.count_papers(s) == 1
+        # an older version seen later never overwrites the newer one
+        assert store.upsert_papers(s, [paper("2501.01234", 1, "Old title")]).unchanged == 1
+        assert store.get_paper(s, "2501.01234").title == "New title"  # type: ignore[union-attr]
+
+
+def test_one_batch_with_two_versions_is_one_row(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        counts = store.upsert_papers(s, [paper("hep-th/9901001", 2), paper("hep-th/9901001", 1)])
+        assert counts.new == 1
+        assert store.get_paper(s, "hep-th/9901001").version == 2  # type: ignore[union-attr]
+
+
+def test_watermark_moves_only_with_successful_fetches(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        assert store.watermark(s) is None
+        ok = store.start_run(s, "fetch", T0 - timedelta(days=1), T0)
+        store.finish_run(s, ok, RunStatus.SUCCESS, fetched=3)
+        failed = store.start_run(s, "fetch", T0, T0 + timedelta(days=1))
+        store.finish_run(s, failed, RunStatus.FAILED, error="arXiv answered 503")
+        backfill = store.start_run(s, "backfill", T0, T0 + timedelta(days=9))
+        store.finish_run(s, backfill, RunStatus.SUCCESS)
+    with session_scope(engine) as s:
+        assert store.watermark(s) == T0
+        runs = store.recent_runs(s)
+        assert [r.status for r in runs] == ["success", "failed", "success"]
+        assert runs[1].error == "arXiv answered 503"
+
+
+def test_a_failed_transaction_keeps_what_was_stored(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001")])
+    with pytest.raises(RuntimeError), session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00002")])
+        raise RuntimeError("interrupted")
+    with session_scope(engine) as s:
+        assert store.count_papers(s) == 1
+
+
+def test_embeddings_round_trip_per_model(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
+        assert len(store.papers_without_embedding(s, "m1")) == 2
+        vectors = np.arange(8, dtype=np.float32).reshape(2, 4) / 10
+        store.save_embeddings(s, "m1", ["2501.00001", "2501.00002"], vectors)
+    with session_scope(engine) as s:
+        assert store.papers_without_embedding(s, "m1") == []
+        assert len(store.papers_without_embedding(s, "m2")) == 2  # a new model re-embeds
+        ids, matrix = store.load_embeddings(s, "m1")
+        assert ids == ["2501.00001", "2501.00002"]
+        np.testing.assert_array_equal(matrix, vectors)
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.execute(text("INSERT INTO embeddings VALUES ('9999.99999', 'm', 1, x'00000000', '2026-01-01')"))
+
+
+def test_predictions_round_trip(engine: Engine) -> None:
+    probabilities = {"distillation": 0.05, "pruning": 0.8, "quantization": 0.05, "other": 0.05,
+                     "irrelevant": 0.05}
+    prediction = Prediction(Label.PRUNING, 0.8, probabilities, Label.OTHER, 0.05, False,
+                            "closest listed: DeepCache (0.83)", "v1")
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
+        store.save_predictions(s, {"2501.00001": prediction})
+        assert [p.arxiv_id for p in store.unclassified(s)] == ["2501.00002"]
+    with session_scope(engine) as s:
+        got = store.get_prediction(s, "2501.00001")
+        assert got is not None and got[0] == prediction

@@ -1,0 +1,1 @@
+"""Tests of bot/github/, a module per test file."""

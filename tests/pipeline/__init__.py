@@ -1,0 +1,1 @@
+"""Tests of bot/pipeline/, a module per test file."""
