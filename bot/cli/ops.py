@@ -182,7 +182,7 @@ def _score_movement(app: App) -> str:
     import numpy as np
 
     from bot.pipeline import stages
-    from classifier.evaluate import compute_metrics
+    from classifier.metrics import compute_metrics
     from classifier.model import train
     from db.decisions import MAINTAINER_SOURCES
 
