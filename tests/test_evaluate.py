@@ -265,3 +265,25 @@ def test_training_report_fits_the_model_and_cross_validates_each_fold_seed() -> 
     assert render_json(report.by_seed[4]) == render_json(cross_validate(keywords, corpus, vectors, folds=3,
                                                                         seed=4))
 
+
+def test_score_movement_embeds_only_with_enough_decisions() -> None:
+    from classifier.feedback import MIN_DECISIONS, score_movement
+
+    corpus = [p for label in Label for p in training_corpus() if p.label is label][::12]
+    embedder = HashingEmbedder()
+    embedded: list[int] = []
+
+    def vectorise(texts: list[str]) -> np.ndarray:
+        embedded.append(len(texts))
+        return embedder.embed(texts)
+
+    few = [replace(p, source="merged") for p in corpus[:MIN_DECISIONS - 1]] + corpus[MIN_DECISIONS - 1:]
+    movement = score_movement(few, vectorise, decided_sources={"merged"}, seed=0)
+    assert movement.decisions == MIN_DECISIONS - 1 and movement.before is movement.after is None
+    assert embedded == []
+    decided = [replace(p, source="merged") for p in corpus[::8]]
+    movement = score_movement(corpus + decided, vectorise, decided_sources={"merged"}, seed=0)
+    assert embedded == [len(corpus) + len(decided)]
+    assert movement.decisions == len(decided) >= MIN_DECISIONS
+    assert movement.before is not None and movement.after is not None
+    assert movement.before.n == movement.after.n == len(decided)
