@@ -26,7 +26,8 @@ import numpy as np
 from bot.core.labels import Label
 from classifier.corpus import LabelledPaper, load_jsonl, training_corpus
 from classifier.embed import SentenceTransformerEmbedder
-from classifier.evaluate import compute_metrics, monthly_from
+from classifier.forward import monthly_from
+from classifier.metrics import compute_metrics
 from classifier.model import paperbot_predictor
 
 DEV = Path(__file__).resolve().parents[1] / "classifier" / "data" / "dev.jsonl"

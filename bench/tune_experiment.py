@@ -29,7 +29,7 @@ import numpy as np
 from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import LabelledPaper, load_jsonl, rubric_label, training_corpus
 from classifier.embed import SentenceTransformerEmbedder, base_model_path
-from classifier.evaluate import Metrics, compute_metrics
+from classifier.metrics import Metrics, compute_metrics
 from classifier.model import train
 
 HEAD_SCALE = 20.0

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from bot.cli.app import App, pass_app
-
-
-def _contenders():  # type: ignore[no-untyped-def]
-    from classifier.baselines import BASELINES
-    from classifier.model import paperbot_predictor
-
-    return {"paperbot": paperbot_predictor, **BASELINES}
 
 
 def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -63,8 +55,8 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
         paperbot train --holdout-from 2025-06 --monthly   # ... on each month's papers, retrained monthly
     """
     from bot.pipeline import stages
-    from classifier import evaluate
-    from classifier.model import train
+    from classifier import evaluate, forward
+    from classifier.render import render_json, render_seeds, render_text
 
     given = click.get_current_context().get_parameter_source
     if holdout and (seeds > 1 or given("folds") is ParameterSource.COMMANDLINE):
@@ -75,51 +67,48 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
     examples = stages.training_examples(app.engine)
     vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples])
     if holdout and monthly:
-        results, windows = evaluate.monthly_from(_contenders(), examples, vectors, start=holdout)
+        months = forward.monthly_from(evaluate.contenders(), examples, vectors, start=holdout)
         if as_json:
             click.echo(json.dumps({"holdout_from": holdout, "monthly": True,
-                                   "months": [dataclasses.asdict(window) for window in windows],
-                                   "scored": sum(window.scored for window in windows),
-                                   "results": evaluate.render_json(results)}, indent=2))
+                                   "months": [dataclasses.asdict(window) for window in months.windows],
+                                   "scored": months.scored,
+                                   "results": render_json(months.results)}, indent=2))
             return
         click.echo(f"retrained at the start of each month from {holdout} on, scoring that month's "
                    "rubric-read papers:")
-        for window in windows:
+        for window in months.windows:
             click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
-        months = f"{len(windows)} month" + ("s" if len(windows) != 1 else "")
-        click.echo(evaluate.render_text(results, title=f"\n{months} pooled"))
+        pooled = f"{len(months.windows)} month" + ("s" if len(months.windows) != 1 else "")
+        click.echo(render_text(months.results, title=f"\n{pooled} pooled"))
         return
     if holdout:
-        results, n_train, n_scored = evaluate.holdout_from(_contenders(), examples, vectors, start=holdout)
+        held = forward.holdout_from(evaluate.contenders(), examples, vectors, start=holdout)
         if as_json:
-            click.echo(json.dumps({"holdout_from": holdout, "trained_on": n_train, "scored": n_scored,
-                                   "results": evaluate.render_json(results)}, indent=2))
+            click.echo(json.dumps({"holdout_from": holdout, "trained_on": held.trained_on,
+                                   "scored": held.scored, "results": render_json(held.results)}, indent=2))
             return
-        click.echo(evaluate.render_text(
-            results, title=f"trained on the {n_train} papers published before {holdout}, "
-                           f"scored on the {n_scored} rubric-read papers published since"))
+        click.echo(render_text(
+            held.results, title=f"trained on the {held.trained_on} papers published before {holdout}, "
+                                f"scored on the {held.scored} rubric-read papers published since"))
         return
-    started = time.perf_counter()
-    model = train(examples, vectors, seed=app.settings.classifier.seed)
-    seconds = time.perf_counter() - started
-    first = app.settings.classifier.seed
-    by_seed = {seed: evaluate.cross_validate(_contenders(), examples, vectors, folds=folds, seed=seed)
-               for seed in range(first, first + seeds)}
-    results = by_seed[first]
+    report = evaluate.train_and_cross_validate(evaluate.contenders(), examples, vectors, folds=folds,
+                                               seed=app.settings.classifier.seed, seeds=seeds)
     if as_json:
         figures: dict[str, object] = {
-            "model_version": model.version, "training_papers": model.n_train,
-            "training_seconds": round(seconds, 2), "cross_validated": evaluate.render_json(results)}
+            "model_version": report.model_version, "training_papers": report.training_papers,
+            "training_seconds": round(report.training_seconds, 2),
+            "cross_validated": render_json(report.results)}
         if seeds > 1:
-            figures["by_seed"] = {str(seed): evaluate.render_json(r) for seed, r in by_seed.items()}
+            figures["by_seed"] = {str(seed): render_json(r) for seed, r in report.by_seed.items()}
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(evaluate.render_text(
-        results, title=f"{folds}-fold cross-validation on the training data, fold seed {first} "
-                       "(papers read against the rubric are scored)"))
+    click.echo(render_text(
+        report.results, title=f"{folds}-fold cross-validation on the training data, fold seed "
+                              f"{report.first_seed} (papers read against the rubric are scored)"))
     if seeds > 1:
-        click.echo("\n" + evaluate.render_seeds(by_seed))
-    click.echo(f"\nmodel {model.version}: {model.n_train} training papers, fitted in {seconds:.1f} s")
+        click.echo("\n" + render_seeds(report.by_seed))
+    click.echo(f"\nmodel {report.model_version}: {report.training_papers} training papers, fitted in "
+               f"{report.training_seconds:.1f} s")
 
 
 @click.command("evaluate")
@@ -142,8 +131,9 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
     from bot.awesome.titles import normalize_title
     from bot.core.errors import ClassifierError
     from bot.pipeline import stages
-    from classifier import evaluate
     from classifier.corpus import load_jsonl
+    from classifier.evaluate import compare, contenders
+    from classifier.render import render_json, render_text
 
     test, errors = load_jsonl(data_path)
     for error in errors:
@@ -157,12 +147,11 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
              if e.arxiv_id not in held_ids and normalize_title(e.title) not in held_titles]
     train_vectors = stages.text_vectors(app.engine, embedder, [e.text for e in train])
     test_vectors = stages.text_vectors(app.engine, embedder, [p.text for p in test])
-    results = evaluate.compare(_contenders(), train, train_vectors, test, test_vectors)
+    results = compare(contenders(), train, train_vectors, test, test_vectors)
     if as_json:
-        click.echo(json.dumps(evaluate.render_json(results), indent=2))
+        click.echo(json.dumps(render_json(results), indent=2))
         return
-    click.echo(evaluate.render_text(results,
-                                    title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
+    click.echo(render_text(results, title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
 
 
 COMMANDS: list[click.Command] = [train_cmd, evaluate_cmd]

@@ -116,41 +116,25 @@ def _score_movement(app: App) -> str:
     import numpy as np
 
     from bot.pipeline import stages
-    from classifier.evaluate import compute_metrics
-    from classifier.model import train
+    from classifier.feedback import MIN_DECISIONS, MOVEMENT_FOLDS, score_movement
+    from classifier.metrics import Metrics
     from db.decisions import MAINTAINER_SOURCES
 
-    examples = stages.training_examples(app.engine)
-    decided = [i for i, e in enumerate(examples) if e.source in MAINTAINER_SOURCES]
-    if len(decided) < 10:
-        return f"scores: {len(decided)} maintainer decisions so far; 10 are needed to measure anything"
-    embedder = stages.make_embedder(app.settings)
-    vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples])
-    decided_ids = {examples[i].arxiv_id for i in decided}
-    corpus_only = [i for i, e in enumerate(examples) if e.arxiv_id not in decided_ids]
-    truth = [examples[i].label for i in decided]
+    def figures(metrics: Metrics) -> str:
+        return f"{metrics.relevance.f1:.3f} / {metrics.section_accuracy:.3f} / {metrics.macro_f1:.3f}"
 
-    def fit_predict(train_rows: list[int], test_rows: list[int]) -> list:  # type: ignore[type-arg]
-        model = train([examples[i] for i in train_rows], vectors[train_rows],
-                      seed=app.settings.classifier.seed)
-        pairs = [(examples[i].title, examples[i].abstract) for i in test_rows]
-        return [p.label for p in model.predict(pairs, vectors[test_rows])]
+    def vectorise(texts: list[str]) -> np.ndarray:
+        return stages.text_vectors(app.engine, stages.make_embedder(app.settings), texts)
 
-    before = compute_metrics(truth, fit_predict(corpus_only, decided))
-    folds = np.array_split(np.array(decided), 5)
-    after_pred: dict[int, object] = {}
-    for fold in folds:
-        held = set(fold.tolist())
-        rows = corpus_only + [i for i in decided if i not in held]
-        after_pred.update(zip(fold.tolist(), fit_predict(rows, fold.tolist()), strict=True))
-    after = compute_metrics(truth, [after_pred[i] for i in decided])  # type: ignore[misc]
-    def figures(m) -> str:  # type: ignore[no-untyped-def]
-        return f"{m.relevance.f1:.3f} / {m.section_accuracy:.3f} / {m.macro_f1:.3f}"
-
-    return (f"scores on the maintainers' {len(decided)} decisions "
+    movement = score_movement(stages.training_examples(app.engine), vectorise,
+                              decided_sources=MAINTAINER_SOURCES, seed=app.settings.classifier.seed)
+    if movement.before is None or movement.after is None:
+        return (f"scores: {movement.decisions} maintainer decisions so far; {MIN_DECISIONS} are needed to "
+                "measure anything")
+    return (f"scores on the maintainers' {movement.decisions} decisions "
             "(relevance F1 / section accuracy / macro-F1):\n"
-            f"  trained without them         {figures(before)}\n"
-            f"  learning from them (5-fold)  {figures(after)}")
+            f"  trained without them         {figures(movement.before)}\n"
+            f"  learning from them ({MOVEMENT_FOLDS}-fold)  {figures(movement.after)}")
 
 
 @click.group("list")

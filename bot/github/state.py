@@ -93,7 +93,7 @@ def find_alarm(api: GitHubClient) -> Issue | None:
     repo, login = api.repo, api.login
 
     def find() -> Issue | None:
-        for issue in repo.get_issues(state="open", creator=login):  # type: ignore[arg-type]
+        for issue in repo.get_issues(state="open", creator=login):  # type: ignore[arg-type]  # PyGithub takes a login; its stubs say NamedUser
             if issue.pull_request is None and ALARM_MARKER in (issue.body or ""):
                 return issue
         return None

@@ -1,5 +1,5 @@
-"""classifier/evaluate.py: the figures, their renderings, cross-validation, hold-outs, paperbot against the
-baselines."""
+"""classifier/evaluate.py, metrics.py, render.py and forward.py: the figures, their renderings,
+cross-validation and the forward judges, paperbot against the baselines."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from bot.core.labels import LABEL_VALUES, Label
 from classifier.baselines import BASELINES
 from classifier.corpus import load_jsonl, training_corpus
 from classifier.embed import HashingEmbedder
-from classifier.evaluate import compare, compute_metrics, cross_validate, render_json, render_text
+from classifier.evaluate import compare, cross_validate
+from classifier.metrics import compute_metrics
 from classifier.model import paperbot_predictor
+from classifier.render import render_json, render_text
 from tests.support.classifier import IR, OT, D, P, Q
 
 
@@ -63,7 +65,7 @@ def test_figures_are_split_by_the_labellers_confidence_when_the_file_gives_it() 
 
 
 def test_vectorised_headline_figures_agree_with_compute_metrics_row_by_row() -> None:
-    from classifier.evaluate import headline_figures
+    from classifier.metrics import headline_figures
 
     labels = list(Label)
     rng = np.random.default_rng(7)
@@ -80,7 +82,7 @@ def test_vectorised_headline_figures_agree_with_compute_metrics_row_by_row() -> 
 
 def test_compare_gives_seeded_bootstrap_intervals_and_the_first_classifiers_lead() -> None:
     from classifier.corpus import LabelledPaper
-    from classifier.evaluate import FIGURES
+    from classifier.metrics import FIGURES
 
     truth = [D, P, Q, OT, IR] * 12
     test = [LabelledPaper(arxiv_id=None, title=f"paper {i}", abstract=None, label=label)
@@ -122,7 +124,8 @@ def test_compare_gives_seeded_bootstrap_intervals_and_the_first_classifiers_lead
 
 
 def test_figures_per_fold_seed_and_their_mean() -> None:
-    from classifier.evaluate import headline, render_seeds
+    from classifier.metrics import headline
+    from classifier.render import render_seeds
 
     truth = [D, P, OT, IR, IR]
     good = compute_metrics(truth, [D, P, OT, IR, IR])  # all right; macro-F1 0.8: no quantization paper
@@ -179,7 +182,7 @@ def test_cross_validation_scores_only_the_chosen_sources() -> None:
 def test_holdout_trains_only_on_earlier_papers_and_scores_the_later_rubric_read_ones() -> None:
     from bot.core.errors import ClassifierError
     from classifier.corpus import LabelledPaper
-    from classifier.evaluate import holdout_from
+    from classifier.forward import holdout_from
 
     def paper(title: str, label: Label, published: str | None, source: str = "annotated") -> LabelledPaper:
         return LabelledPaper(None, title, None, label, source=source, published=published)
@@ -211,7 +214,7 @@ def test_holdout_trains_only_on_earlier_papers_and_scores_the_later_rubric_read_
 def test_monthly_retrains_before_each_month_and_pools_the_months_scores() -> None:
     from bot.core.errors import ClassifierError
     from classifier.corpus import LabelledPaper
-    from classifier.evaluate import Window, monthly_from
+    from classifier.forward import Window, monthly_from
 
     def paper(title: str, label: Label, published: str | None, source: str = "annotated") -> LabelledPaper:
         return LabelledPaper(None, title, None, label, source=source, published=published)
@@ -240,3 +243,39 @@ def test_monthly_retrains_before_each_month_and_pools_the_months_scores() -> Non
     assert pooled.section_accuracy == 0.5  # august right, december (other) filed under pruning
     with pytest.raises(ClassifierError, match="on or after 2026-01-01"):
         monthly_from({"recording": recording}, papers, vectors, start="2026-01-01")
+
+
+def test_training_report_fits_the_model_and_cross_validates_each_fold_seed() -> None:
+    from classifier.evaluate import train_and_cross_validate
+
+    corpus = [p for label in Label for p in training_corpus() if p.label is label][::10]
+    vectors = HashingEmbedder().embed([p.text for p in corpus])
+    keywords = {"keywords": BASELINES["keywords"]}
+    report = train_and_cross_validate(keywords, corpus, vectors, folds=3, seed=3, seeds=2)
+    assert report.training_papers == len(corpus) and report.training_seconds > 0
+    assert list(report.by_seed) == [3, 4] and report.results is report.by_seed[3]
+    assert render_json(report.by_seed[4]) == render_json(cross_validate(keywords, corpus, vectors, folds=3,
+                                                                        seed=4))
+
+
+def test_score_movement_embeds_only_with_enough_decisions() -> None:
+    from classifier.feedback import MIN_DECISIONS, score_movement
+
+    corpus = [p for label in Label for p in training_corpus() if p.label is label][::12]
+    embedder = HashingEmbedder()
+    embedded: list[int] = []
+
+    def vectorise(texts: list[str]) -> np.ndarray:
+        embedded.append(len(texts))
+        return embedder.embed(texts)
+
+    few = [replace(p, source="merged") for p in corpus[:MIN_DECISIONS - 1]] + corpus[MIN_DECISIONS - 1:]
+    movement = score_movement(few, vectorise, decided_sources={"merged"}, seed=0)
+    assert movement.decisions == MIN_DECISIONS - 1 and movement.before is movement.after is None
+    assert embedded == []
+    decided = [replace(p, source="merged") for p in corpus[::8]]
+    movement = score_movement(corpus + decided, vectorise, decided_sources={"merged"}, seed=0)
+    assert embedded == [len(corpus) + len(decided)]
+    assert movement.decisions == len(decided) >= MIN_DECISIONS
+    assert movement.before is not None and movement.after is not None
+    assert movement.before.n == movement.after.n == len(decided)

@@ -142,7 +142,7 @@ def test_bad_inputs_raise_classifier_error(data: tuple[list[LabelledPaper], np.n
 
 
 def test_remembered_counts_equal_fresh_counts_and_keep_shared_terms_only() -> None:
-    from classifier.model import _count_terms
+    from classifier.ngrams import count_terms as _count_terms
 
     texts = ["Quantized diffusion transformers run fast", "Pruned diffusion transformers run fast",
              "Distilled diffusion students", "zebra"]
@@ -174,7 +174,7 @@ def test_later_rubric_read_papers_weigh_more() -> None:
 
 
 def test_irrelevant_bias_is_fitted_within_its_grid(model: Model) -> None:
-    from classifier.model import BIAS_GRID
+    from classifier.calibrate import BIAS_GRID
 
     assert BIAS_GRID.min() <= model.irrelevant_bias <= BIAS_GRID.max()
 
@@ -182,7 +182,7 @@ def test_irrelevant_bias_is_fitted_within_its_grid(model: Model) -> None:
 def test_relevance_is_the_five_label_svms_and_sections_are_ranked_with_the_section_svm(
         data: tuple[list[LabelledPaper], np.ndarray], model: Model) -> None:
     from classifier.features import term_matrix
-    from classifier.model import _label_columns
+    from classifier.learner import label_columns as _label_columns
 
     papers, vectors = data
     learner = model.learner
