@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -22,26 +22,20 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from bot.awesome.entries import code_url_for
-from bot.awesome.feedback import (
-    Decision,
-    decide_closed,
-    decide_open,
-    entry_labels,
-    listed_labels,
-)
-from bot.awesome.insert import AwesomeList, build_index, insert_entries, parse_list, render_diff
-from bot.awesome.prbody import parse_declined, parse_pr_body_marker, render_pr_body, with_declined
+from bot.awesome.insert import insert_entries, parse_list, render_diff
+from bot.awesome.prbody import render_pr_body, with_declined
 from bot.core.config import Settings
 from bot.core.errors import BotError, PublishError
 from bot.core.labels import Label
 from bot.core.models import Addition, Paper, Prediction, RunReport
-from bot.core.states import ProposalState, RunStatus, Verdict
+from bot.core.states import ProposalState, RunStatus
 from bot.pipeline import stages
+from bot.pipeline.learn import declined_in, learn
 from db import decisions, store
 from db.session import session_scope
 
 if TYPE_CHECKING:
-    from bot.github.pulls import ClosedPR, OpenPR, Publisher
+    from bot.github.pulls import Publisher
     from classifier.embed import Embedder
 
 log = logging.getLogger(__name__)
@@ -162,7 +156,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
                                              progress=progress)
     listed = resolution.listed
     with _timed(report, "learn"):
-        learned = _learn(settings, engine, listed, history, open_pr)
+        learned = learn(settings, engine, listed, history, open_pr)
     embedder = embedder or stages.make_embedder(settings)
     with _timed(report, "embed"):
         report.embedded = stages.embed(engine, embedder)
@@ -178,7 +172,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     # Only what the PR holds: run-by-run counts (fetched, classified) live in the report, so a run with
     # nothing new leaves the body byte-identical and makes no write.
     counts = {"proposed": len(added), "needs review": len(review)}
-    declined = _declined(engine, open_pr)
+    declined = declined_in(engine, open_pr)
     body = render_pr_body(added, review, counts, sections=settings.list.sections,
                           declined=declined) if added else ""
     diff = render_diff(readme, insertion.readme, path)
@@ -204,89 +198,6 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
                     report.message += f"; closed pull request #{closed}"
     report.status = RunStatus.SUCCESS
     return Outcome(report, diff, changed)
-
-
-def _ensure_papers(settings: Settings, engine: Engine, ids: list[str]) -> set[str]:
-    """Make sure these papers are in the store (after a lost database); returns the ids now present."""
-    from bot.arxiv.client import fetch_by_ids
-
-    with session_scope(engine) as session:
-        missing = sorted(set(ids) - set(store.get_papers(session, ids)))
-    if missing:
-        papers = fetch_by_ids(settings.arxiv, missing)
-        with session_scope(engine) as session:
-            store.upsert_papers(session, papers)
-    with session_scope(engine) as session:
-        return set(store.get_papers(session, ids))
-
-
-def _declined(engine: Engine, open_pr: OpenPR | None) -> dict[str, Label]:
-    """The papers the maintainers removed from the open PR, as proposed: its body's marker keeps them."""
-    if open_pr is None:
-        return {}
-    with session_scope(engine) as session:
-        return {p.arxiv_id: p.label for p in decisions.proposals(session, ProposalState.REJECTED)
-                if p.pr_number == open_pr.number}
-
-
-def _head_labels(settings: Settings, engine: Engine, head: AwesomeList,
-                 proposed: dict[str, Label]) -> dict[str, Label]:
-    """Where each proposed paper sits on the open PR's branch: by its link, else by its title (a maintainer
-    may have dropped the link to match the list's own format; that is not removing the paper)."""
-    found = listed_labels(head, settings.list)
-    missing = [arxiv_id for arxiv_id in proposed if arxiv_id not in found]
-    if missing:
-        lines = entry_labels(head, settings.list)
-        index = build_index(head, threshold=settings.list.title_match_threshold)
-        with session_scope(engine) as session:
-            papers = store.get_papers(session, missing)
-        for arxiv_id, paper in papers.items():
-            match = index.find(None, paper.title)
-            if match is not None and match.line in lines:
-                found[arxiv_id] = lines[match.line]
-    return found
-
-
-def _learn(settings: Settings, engine: Engine, listed: dict[str, Label], history: Sequence[ClosedPR],
-           open_pr: OpenPR | None) -> list[Decision]:
-    """Settle the bot's past proposals against the list; pick up edits to the open PR."""
-    learned: list[Decision] = []
-    pending: list[Decision] = []
-    for pr in sorted(history, key=lambda p: p.number):
-        proposed = parse_pr_body_marker(pr.body)
-        found = decide_closed(pr.number, pr.merged, proposed, listed)
-        if pr.closed_by_bot and not pr.merged:  # the bot closed it: nothing was declined
-            found = [d for d in found if d.state != Verdict.REJECTED]
-        # ... but what the maintainers removed while it was open was, whoever closed it
-        found += decide_closed(pr.number, pr.merged, parse_declined(pr.body), listed)
-        pending.extend(found)
-    open_proposed = parse_pr_body_marker(open_pr.body) if open_pr else {}
-    open_declined = parse_declined(open_pr.body) if open_pr else {}
-    if open_pr is not None:
-        pending.extend(decide_closed(open_pr.number, False, open_declined, listed))
-    present = _ensure_papers(settings, engine, sorted({d.arxiv_id for d in pending} | set(open_proposed)))
-    if open_pr is not None and open_pr.readme is not None:
-        head = _head_labels(settings, engine, parse_list(open_pr.readme), open_proposed)
-        pending.extend(decide_open(open_pr.number, open_proposed, head))
-    with session_scope(engine) as session:
-        if open_pr is not None:  # rebuilds "already proposed" when the database was lost
-            known_open = {p.arxiv_id for p in decisions.proposals(session, ProposalState.OPEN)}
-            missing = {i: label for i, label in open_proposed.items() if i in present and i not in known_open}
-            for arxiv_id, label in missing.items():
-                decisions.settle(session, arxiv_id, label, ProposalState.OPEN, pr_number=open_pr.number)
-        for decision in pending:
-            if decision.arxiv_id not in present:
-                continue
-            if decision.state == Verdict.MOVED and decision.final is not None:
-                decisions.correct_open(session, decision.arxiv_id, decision.final)
-                learned.append(decision)
-            elif decisions.settle(session, decision.arxiv_id, decision.proposed,
-                                  ProposalState(decision.state), pr_number=decision.pr_number,
-                                  final_label=decision.final):
-                learned.append(decision)
-    for decision in learned:
-        log.info("learned: %s", decision.describe())
-    return learned
 
 
 def candidates(settings: Settings, engine: Engine,
