@@ -57,10 +57,17 @@ class App:
         return self._engine
 
     def publisher(self, repository: str | None = None) -> Publisher:
-        """The GitHub side for this run's settings (``repository`` overrides GITHUB_REPOSITORY)."""
-        from bot.pipeline.run import make_publisher
+        """The GitHub side for this run's settings (``repository`` overrides GITHUB_REPOSITORY).
 
-        return make_publisher(self.settings, repository)
+        Built here rather than through ``bot.pipeline.run``: ``db pull``/``push`` and ``health`` must import
+        without the pipeline's dependencies (the health action installs paperbot without them).
+        """
+        from dataclasses import replace
+
+        from bot.github.pulls import GitHubPublisher
+
+        github = self.settings.github
+        return GitHubPublisher(replace(github, repository=repository) if repository else github)
 
     def secrets(self) -> list[str]:
         token = self._settings.github.token if self._settings else None

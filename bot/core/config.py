@@ -252,6 +252,8 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
 
     if environ.get("PAPERBOT_DB_URL"):
         settings = replace(settings, database_url=environ["PAPERBOT_DB_URL"])
+    if environ.get("PAPERBOT_LIST_PATH"):  # the action's `list` input
+        settings = replace(settings, list=replace(settings.list, path=environ["PAPERBOT_LIST_PATH"]))
     if environ.get("PAPERBOT_ARXIV_API_URL"):
         settings = replace(settings, arxiv=replace(settings.arxiv, api_url=environ["PAPERBOT_ARXIV_API_URL"]))
     github = settings.github
