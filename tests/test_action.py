@@ -1,4 +1,5 @@
-"""The composite actions a list maintainer installs paperbot with (action.yml, health/action.yml).
+"""The composite actions a list maintainer installs paperbot with (action.yml and
+.github/actions/health/action.yml).
 
 Their shell steps run here as GitHub runs them (bash, the env the action sets, ${{ }} only in `env:`),
 against the loopback GitHub and arXiv servers, with `paperbot` from this virtual environment. The README's
@@ -25,7 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
-HEALTH = ROOT / "health" / "action.yml"
+HEALTH = ROOT / ".github" / "actions" / "health" / "action.yml"
 WORKFLOW = ROOT / ".github" / "workflows" / "paperbot.yml"
 README = ROOT / "README.md"
 LIST_PATH = "docs/awesome.md"  # not the default README.md: the `list` input has to reach paperbot
@@ -215,7 +216,7 @@ sys.meta_path.insert(0, Block())
 
 
 def health_requirements() -> set[str]:
-    lines = (ROOT / "health" / "requirements.txt").read_text().splitlines()
+    lines = (HEALTH.parent / "requirements.txt").read_text().splitlines()
     return {normal(line) for line in lines if line.strip() and not line.startswith("#")}
 
 

@@ -1,5 +1,5 @@
-"""The GitHub Actions workflows and paperbot's own actions (action.yml, health/action.yml): they parse,
-and they hold to the rules the cron depends on."""
+"""The GitHub Actions workflows and paperbot's own actions (action.yml, .github/actions/health/action.yml):
+they parse, and they hold to the rules the cron depends on."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
-ACTIONS = {"action.yml": ROOT / "action.yml", "health/action.yml": ROOT / "health" / "action.yml"}
+HEALTH_ACTION = ".github/actions/health/action.yml"
+ACTIONS = {"action.yml": ROOT / "action.yml", HEALTH_ACTION: ROOT / HEALTH_ACTION}
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+(\.\d+)*$")
 # paperbot's own actions, from the same checkout (zizmor would rather have a newer syntax; see paperbot.yml)
-LOCAL = re.compile(r"^\./(health)?\s+# zizmor: ignore\[self-repository\]")
+LOCAL = re.compile(r"^\./(\.github/actions/health)?\s+# zizmor: ignore\[self-repository\]")
 
 
 def path(name: str) -> Path:
@@ -65,7 +66,7 @@ def test_the_cron_workflow() -> None:
     assert update["timeout-minutes"] <= 60
     health = wf["jobs"]["health"]
     assert health["permissions"] == {"contents": "read", "issues": "write"}
-    for job, action in ((update, "./"), (health, "./health")):
+    for job, action in ((update, "./"), (health, "./.github/actions/health")):
         checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
         assert checkout["with"]["persist-credentials"] is False
         assert [s["uses"] for s in job["steps"]][-1] == action  # the job is paperbot's action
@@ -85,7 +86,7 @@ def test_the_update_action() -> None:
 
 
 def test_the_health_action_installs_no_torch() -> None:
-    runs = "\n".join(s.get("run", "") for s in all_steps("health/action.yml"))
+    runs = "\n".join(s.get("run", "") for s in all_steps(HEALTH_ACTION))
     assert "torch" not in runs and "--no-deps" in runs and "constraints.txt" in runs
     assert "paperbot \"${args[@]}\" health --alarm" in runs
 

@@ -59,15 +59,12 @@ class App:
     def publisher(self, repository: str | None = None) -> Publisher:
         """The GitHub side for this run's settings (``repository`` overrides GITHUB_REPOSITORY).
 
-        Built here rather than through ``bot.pipeline.run``: ``db pull``/``push`` and ``health`` must import
-        without the pipeline's dependencies (the health action installs paperbot without them).
+        Only ``bot.github`` is imported: ``db pull``/``push`` and ``health`` must run without the pipeline's
+        dependencies (the health action installs paperbot without them).
         """
-        from dataclasses import replace
+        from bot.github.pulls import open_publisher
 
-        from bot.github.pulls import GitHubPublisher
-
-        github = self.settings.github
-        return GitHubPublisher(replace(github, repository=repository) if repository else github)
+        return open_publisher(self.settings.github, repository)
 
     def secrets(self) -> list[str]:
         token = self._settings.github.token if self._settings else None

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -105,6 +105,11 @@ class Publisher(Protocol):
     def ensure_alarm_issue(self, title: str, body: str) -> int: ...
 
     def resolve_alarm_issue(self, comment: str = "") -> int | None: ...
+
+
+def open_publisher(settings: GitHubSettings, repository: str | None = None) -> Publisher:
+    """The GitHub side, paced as ``settings`` say; ``repository`` overrides GITHUB_REPOSITORY."""
+    return GitHubPublisher(replace(settings, repository=repository) if repository else settings)
 
 
 class GitHubPublisher:

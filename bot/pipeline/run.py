@@ -88,17 +88,9 @@ def _publisher(settings: Settings, options: RunOptions) -> Publisher | None:
             raise PublishError("--open-pr needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN")
         raise BotError("no list to read: pass --list PATH, or set GITHUB_REPOSITORY (and GITHUB_TOKEN) "
                        "to read it from GitHub")
-    return make_publisher(settings)
+    from bot.github.pulls import open_publisher
 
-
-def make_publisher(settings: Settings, repository: str | None = None) -> Publisher:
-    """The GitHub side, paced as configured (``[github]`` seconds_between_requests/writes)."""
-    from dataclasses import replace
-
-    from bot.github.pulls import GitHubPublisher
-
-    github = replace(settings.github, repository=repository) if repository else settings.github
-    return GitHubPublisher(github)
+    return open_publisher(settings.github)
 
 
 def run(settings: Settings, engine: Engine, options: RunOptions, *,
