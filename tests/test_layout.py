@@ -8,6 +8,7 @@ pipeline may use all of those; the CLI sits on top. Imports inside ``if TYPE_CHE
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,13 @@ def test_bot_has_no_module_outside_its_packages() -> None:
 def test_no_source_module_is_over_the_size_limit() -> None:
     sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in sources()}
     assert {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+
+
+def test_the_readme_layout_names_every_package_and_module() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Layout", 1)[1].split("```", 2)[1]
+    words = set(re.findall(r"[\w]+", block))
+    modules = sorted(p for p in sources() if not p.name.startswith("__") and p.parts[-2] != "migrations")
+    missing = [str(p.relative_to(ROOT)) for p in modules if p.stem not in words]
+    packages = [f"{p.name}/" for p in (ROOT / "bot").iterdir() if (p / "__init__.py").is_file()]
+    assert missing == [] and [p for p in packages if p not in block] == []
