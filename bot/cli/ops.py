@@ -10,6 +10,7 @@ import click
 
 from bot.cli.app import App, pass_app
 from bot.cli.output import emit, output_options
+from bot.cli.stages import progress_bar
 
 
 @click.command("config")
@@ -125,7 +126,8 @@ def _score_movement(app: App) -> str:
     if len(decided) < 10:
         return f"scores: {len(decided)} maintainer decisions so far; 10 are needed to measure anything"
     embedder = stages.make_embedder(app.settings)
-    vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples])
+    with progress_bar("embedding the corpus", unit="texts") as progress:
+        vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples], progress=progress)
     decided_ids = {examples[i].arxiv_id for i in decided}
     corpus_only = [i for i, e in enumerate(examples) if e.arxiv_id not in decided_ids]
     truth = [examples[i].label for i in decided]

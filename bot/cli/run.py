@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.app import App, pass_app
-from bot.cli.stages import UtcDate
+from bot.cli.stages import UtcDate, progress_bar
 from bot.core.models import RunReport
 
 
@@ -46,7 +46,8 @@ def run_cmd(app: App, list_path: Path | None, out_dir: Path | None, open_pr: boo
     from bot.pipeline.run import RunOptions, run
 
     options = RunOptions(out_dir=out_dir or Path(app.settings.out_dir), list_path=list_path,
-                         open_pr=open_pr, fetch=not no_fetch, since=since, until=until)
+                         open_pr=open_pr, fetch=not no_fetch, since=since, until=until,
+                         progress=progress_bar)
     outcome = run(app.settings, app.engine, options)
     if outcome.diff and not quiet:
         click.echo(outcome.diff, nl=False)

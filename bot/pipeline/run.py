@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,6 +59,10 @@ class RunOptions:
     fetch: bool = True
     since: datetime | None = None
     until: datetime | None = None
+    progress: Callable[[str, str], AbstractContextManager[stages.Progress | None]] | None = None  # CLI bars
+
+    def bar(self, description: str, unit: str = "papers") -> AbstractContextManager[stages.Progress | None]:
+        return self.progress(description, unit) if self.progress else nullcontext()
 
 
 @dataclass
@@ -130,8 +134,9 @@ def run(settings: Settings, engine: Engine, options: RunOptions, *,
 def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport,
          publisher: Publisher | None, embedder: Embedder | None) -> Outcome:
     if options.fetch:
-        with _timed(report, "fetch"):
-            fetched = stages.fetch(settings, engine, since=options.since, until=options.until)
+        with _timed(report, "fetch"), options.bar("arXiv") as progress:
+            fetched = stages.fetch(settings, engine, since=options.since, until=options.until,
+                                   progress=progress)
         report.fetched, report.new, report.updated = fetched.fetched, fetched.new, fetched.updated
         report.skipped = fetched.skipped + fetched.unchanged
     path = settings.list.path
@@ -152,10 +157,11 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     with _timed(report, "learn"):
         learned = _learn(settings, engine, listed, history, open_pr)
     embedder = embedder or stages.make_embedder(settings)
-    with _timed(report, "embed"):
-        report.embedded = stages.embed(engine, embedder)
+    with _timed(report, "embed"), options.bar("embedding") as progress:
+        report.embedded = stages.embed(engine, embedder, progress=progress)
     with _timed(report, "classify"):
-        model = stages.train(settings, engine, embedder)
+        with options.bar("embedding the corpus", "texts") as progress:
+            model = stages.train(settings, engine, embedder, progress=progress)
         report.classified = len(stages.classify(settings, engine, model, embedder))
     additions, review = candidates(settings, engine, listed)
     with _timed(report, "render"):
