@@ -156,7 +156,8 @@ class ProposalRow(Base):
 
 
 class TextEmbeddingRow(Base):
-    """Cached vectors of texts that are not papers in the store (the shipped training corpus)."""
+    """Cached vectors of texts that are not papers in the store: the training texts that the shipped corpus
+    vectors (``classifier/data/corpus-vectors.npz``) lack, such as maintainers' papers and edited rows."""
 
     __tablename__ = "text_embeddings"
 

@@ -10,6 +10,7 @@ import click
 from click.core import ParameterSource
 
 from bot.cli.app import App, pass_app
+from bot.cli.stages import progress_bar
 
 
 def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -65,7 +66,8 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
         raise click.UsageError("--monthly needs --holdout-from DATE, the first month to score")
     embedder = stages.make_embedder(app.settings)
     examples = stages.training_examples(app.engine)
-    vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples])
+    with progress_bar("embedding the corpus", unit="texts") as progress:
+        vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples], progress=progress)
     if holdout and monthly:
         months = forward.monthly_from(evaluate.contenders(), examples, vectors, start=holdout)
         if as_json:
@@ -145,8 +147,10 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
     embedder = stages.make_embedder(app.settings)
     train = [e for e in stages.training_examples(app.engine)
              if e.arxiv_id not in held_ids and normalize_title(e.title) not in held_titles]
-    train_vectors = stages.text_vectors(app.engine, embedder, [e.text for e in train])
-    test_vectors = stages.text_vectors(app.engine, embedder, [p.text for p in test])
+    with progress_bar("embedding the corpus", unit="texts") as progress:
+        train_vectors = stages.text_vectors(app.engine, embedder, [e.text for e in train], progress=progress)
+    with progress_bar(f"embedding {data_path.name}", unit="texts") as progress:
+        test_vectors = stages.text_vectors(app.engine, embedder, [p.text for p in test], progress=progress)
     results = compare(contenders(), train, train_vectors, test, test_vectors)
     if as_json:
         click.echo(json.dumps(render_json(results), indent=2))

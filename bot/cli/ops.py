@@ -10,6 +10,7 @@ import click
 
 from bot.cli.app import App, pass_app
 from bot.cli.output import emit, output_options
+from bot.cli.stages import progress_bar
 
 
 @click.command("config")
@@ -124,7 +125,9 @@ def _score_movement(app: App) -> str:
         return f"{metrics.relevance.f1:.3f} / {metrics.section_accuracy:.3f} / {metrics.macro_f1:.3f}"
 
     def vectorise(texts: list[str]) -> np.ndarray:
-        return stages.text_vectors(app.engine, stages.make_embedder(app.settings), texts)
+        with progress_bar("embedding the corpus", unit="texts") as progress:
+            return stages.text_vectors(app.engine, stages.make_embedder(app.settings), texts,
+                                       progress=progress)
 
     movement = score_movement(stages.training_examples(app.engine), vectorise,
                               decided_sources=MAINTAINER_SOURCES, seed=app.settings.classifier.seed)
@@ -163,7 +166,6 @@ def list_status(app: App, list_path: Path | None, no_search: bool, retry: bool, 
         paperbot list status --list README.md --table
     """
     from bot.awesome.insert import parse_list
-    from bot.cli.stages import progress_bar
     from bot.pipeline import stages
 
     if list_path is not None:

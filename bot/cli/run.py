@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.app import App, pass_app
-from bot.cli.stages import UtcDate
+from bot.cli.stages import UtcDate, progress_bar
 from bot.core.models import RunReport
 
 
@@ -45,7 +45,6 @@ def run_cmd(app: App, list_path: Path | None, out_dir: Path | None, open_pr: boo
         paperbot run --list README.md            # dry run against a local copy of the list
         GITHUB_TOKEN=… GITHUB_REPOSITORY=owner/list paperbot run --open-pr
     """
-    from bot.cli.stages import progress_bar
     from bot.pipeline.run import RunOptions, run
 
     options = RunOptions(out_dir=out_dir or Path(app.settings.out_dir), list_path=list_path,

@@ -37,7 +37,8 @@ def progress_bar(description: str, unit: str = "papers") -> Iterator[Callable[[i
         return
     from tqdm import tqdm
 
-    bar = tqdm(desc=description, unit=f" {unit}", file=sys.stderr, leave=False)
+    # shown from the first update on: a stage with nothing to do leaves no bar behind
+    bar = tqdm(desc=description, unit=f" {unit}", file=sys.stderr, leave=False, delay=1e-9)
 
     def update(done: int, total: int | None) -> None:
         if total is not None and bar.total != total:
@@ -120,7 +121,8 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
 
         check_output(Path(output_path), app.settings.database_url)
     embedder = stages.make_embedder(app.settings)
-    model = stages.train(app.settings, app.engine, embedder)
+    with progress_bar("embedding the corpus", unit="texts") as progress:
+        model = stages.train(app.settings, app.engine, embedder, progress=progress)
     if input_path:
         from classifier.filemode import classify_file
 
@@ -131,7 +133,9 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
         click.echo(f"classified {result.n_written} papers" + (f" into {output_path}" if output_path else "")
                    + (f"; skipped {len(result.errors)} bad rows" if result.errors else ""), err=True)
         return
-    predictions = stages.classify(app.settings, app.engine, model, embedder, everything=everything)
+    with progress_bar("embedding") as progress:
+        predictions = stages.classify(app.settings, app.engine, model, embedder, everything=everything,
+                                      progress=progress)
     by_label: dict[str, int] = {}
     review = 0
     for prediction in predictions.values():

@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# (description, unit) -> a context giving a progress(done, total) callback, or None for no bar
-ProgressBars = Callable[[str, str], AbstractContextManager[stages.Progress | None]]
-
 REVIEW_WINDOW = timedelta(days=30)  # borderline papers stay in the PR body's review list this long
 COMMIT_MESSAGE = "paperbot: add new papers to the list"
 CLOSE_COMMENT = "Nothing is left to add: every paper this pull request proposed is now listed or declined."
@@ -57,11 +54,10 @@ class RunOptions:
     since: datetime | None = None
     until: datetime | None = None
     retry_not_found: bool = False  # search arXiv again for list titles it did not find lately
-    progress: ProgressBars | None = None  # progress bars for the slow steps (the CLI's, on a terminal)
+    progress: Callable[[str, str], AbstractContextManager[stages.Progress | None]] | None = None  # CLI bars
 
-
-def _no_bar(description: str, unit: str) -> AbstractContextManager[stages.Progress | None]:
-    return nullcontext(None)
+    def bar(self, description: str, unit: str = "papers") -> AbstractContextManager[stages.Progress | None]:
+        return self.progress(description, unit) if self.progress else nullcontext()
 
 
 @dataclass
@@ -125,7 +121,7 @@ def run(settings: Settings, engine: Engine, options: RunOptions, *,
 def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunReport,
          publisher: Publisher | None, embedder: Embedder | None) -> Outcome:
     if options.fetch:
-        with _timed(report, "fetch"), (options.progress or _no_bar)("fetching arXiv", "papers") as progress:
+        with _timed(report, "fetch"), options.bar("arXiv") as progress:
             fetched = stages.fetch(settings, engine, since=options.since, until=options.until,
                                    progress=progress)
         report.fetched, report.new, report.updated = fetched.fetched, fetched.new, fetched.updated
@@ -143,17 +139,18 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
         doc = parse_list(readme)
         open_pr = publisher.open_pr(path) if publisher else None
         history = publisher.bot_pull_requests("closed", path=None) if publisher else []
-        with (options.progress or _no_bar)("searching arXiv for list titles", "titles") as progress:
+        with options.bar("searching arXiv for list titles", "titles") as progress:
             resolution = stages.resolve_list(settings, engine, doc, retry_not_found=options.retry_not_found,
                                              progress=progress)
     listed = resolution.listed
     with _timed(report, "learn"):
         learned = learn(settings, engine, listed, history, open_pr)
     embedder = embedder or stages.make_embedder(settings)
-    with _timed(report, "embed"):
-        report.embedded = stages.embed(engine, embedder)
+    with _timed(report, "embed"), options.bar("embedding") as progress:
+        report.embedded = stages.embed(engine, embedder, progress=progress)
     with _timed(report, "classify"):
-        model = stages.train(settings, engine, embedder)
+        with options.bar("embedding the corpus", "texts") as progress:
+            model = stages.train(settings, engine, embedder, progress=progress)
         report.classified = len(stages.classify(settings, engine, model, embedder))
     additions, review = candidates(settings, engine, listed)
     with _timed(report, "render"):

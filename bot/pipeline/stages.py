@@ -134,24 +134,43 @@ def embed(engine: Engine, embedder: Embedder, *, progress: Progress | None = Non
     return done
 
 
-def text_vectors(engine: Engine, embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """Vectors for arbitrary texts, embedded once per model and cached in the database."""
+def text_vectors(engine: Engine, embedder: Embedder, texts: list[str], *,
+                 progress: Progress | None = None) -> np.ndarray:
+    """Vectors for arbitrary texts (one row per text, float32): the shipped corpus vectors
+    (``classifier/corpus_vectors.py``) for the texts they hold, else embedded once per model and cached in
+    the database. ``progress(done, total)`` follows the embedding, when there is any."""
     import numpy as np
 
+    from classifier.corpus_vectors import load
+
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    hashes = {t: store.text_hash(t) for t in texts}
+    shipped = load(embedder.name, embedder.dim)
+    found = shipped.lookup(hashes.values()) if shipped is not None else {}
+    from_file = len(found)
     with session_scope(engine) as session:
-        cached = store.cached_text_vectors(session, embedder.name, texts)
-    missing = sorted({t for t in texts if store.text_hash(t) not in cached})
+        found.update(store.cached_text_vectors(session, embedder.name,
+                                               [t for t, h in hashes.items() if h not in found]))
+    missing = sorted(t for t, h in hashes.items() if h not in found)
     if missing:
-        log.info("embedding %d training texts (cached for later runs)", len(missing))
+        cached = len(hashes) - from_file - len(missing)
+        why = (f"{from_file} are in the shipped corpus vectors and {cached} in the database; the others are "
+               "maintainers' papers or corpus rows edited since the vectors were built" if shipped is not None
+               else f"there are no usable shipped corpus vectors for {embedder.name}")
+        log.info("embedding %d of %d texts: %s; caching them in the database for later runs",
+                 len(missing), len(hashes), why)
+        if progress:
+            progress(0, len(missing))
         for start in range(0, len(missing), EMBED_CHUNK):
             chunk = missing[start:start + EMBED_CHUNK]
             vectors = embedder.embed(chunk)
             with session_scope(engine) as session:
                 store.save_text_vectors(session, embedder.name, chunk, vectors)
-            cached.update({store.text_hash(t): v for t, v in zip(chunk, vectors, strict=True)})
-    if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.stack([cached[store.text_hash(t)] for t in texts]).astype(np.float32)
+            found.update({hashes[t]: v for t, v in zip(chunk, vectors, strict=True)})
+            if progress:
+                progress(start + len(chunk), len(missing))
+    return np.stack([found[hashes[t]] for t in texts]).astype(np.float32)
 
 
 def training_examples(engine: Engine) -> list[LabelledPaper]:
@@ -172,23 +191,25 @@ def training_examples(engine: Engine) -> list[LabelledPaper]:
     return [row for row in training_corpus() if row.arxiv_id not in overridden] + maintainers
 
 
-def train(settings: Settings, engine: Engine, embedder: Embedder) -> Model:
-    """Fit the classifier on the corpus and the maintainers' decisions (seconds on cached vectors)."""
+def train(settings: Settings, engine: Engine, embedder: Embedder, *,
+          progress: Progress | None = None) -> Model:
+    """Fit the classifier on the corpus and the maintainers' decisions (seconds: the corpus's vectors ship
+    with it; ``progress`` follows the embedding of any text they lack)."""
     from classifier.model import train as fit
 
     examples = training_examples(engine)
-    vectors = text_vectors(engine, embedder, [e.text for e in examples])
+    vectors = text_vectors(engine, embedder, [e.text for e in examples], progress=progress)
     return fit(examples, vectors, seed=settings.classifier.seed)
 
 
 def classify(settings: Settings, engine: Engine, model: Model, embedder: Embedder, *,
-             everything: bool = False) -> dict[str, Prediction]:
+             everything: bool = False, progress: Progress | None = None) -> dict[str, Prediction]:
     """Predict a label for every unclassified paper (all papers with ``everything``) and store it."""
     with session_scope(engine) as session:
         papers = store.all_papers(session) if everything else store.unclassified(session)
     if not papers:
         return {}
-    embed(engine, embedder)  # a paper without a vector gets one first
+    embed(engine, embedder, progress=progress)  # a paper without a vector gets one first
     with session_scope(engine) as session:
         ids, vectors = store.load_embeddings(session, embedder.name, [p.arxiv_id for p in papers])
     by_id = {p.arxiv_id: p for p in papers}
