@@ -23,7 +23,8 @@ from db.store import from_db, paper_from_row, to_db, utcnow
 
 LISTED = "list"  # the source of a label read from the list itself (the section a paper is under)
 # The sources ``labelled_papers`` gives its rows: the list, and proposals the maintainers merged, rejected
-# or moved (a move in a still-open pull request keeps the source ``open``).
+# or moved (a move in a still-open pull request, or a section ticked in its review list, keeps the source
+# ``open``; "not for this list" ticked is a rejection).
 MAINTAINER_SOURCES = frozenset({LISTED, ProposalState.OPEN, ProposalState.MERGED, ProposalState.REJECTED})
 NOT_FOUND = "not-found"  # an entry whose title arXiv did not find: not searched again unless asked
 
@@ -125,6 +126,19 @@ def settle(session: Session, arxiv_id: str, label: Label, state: ProposalState, 
         session.add(target)
     target.state, target.decided_at, target.pr_number = state, now, pr_number
     target.final_label = final_label.value if final_label else None
+    session.flush()
+    return True
+
+
+def file_answer(session: Session, arxiv_id: str, guess: Label, label: Label, *, pr_number: int) -> bool:
+    """A maintainer ticked ``label`` for a paper the review list asked about (``guess``: the bot's best
+    guess): propose it there, as their label (an open proposal with ``final_label``, like a move). Nothing
+    happens, and False is returned, when the paper was proposed or decided already."""
+    states = set(session.scalars(select(ProposalRow.state).where(ProposalRow.arxiv_id == arxiv_id)))
+    if states - {ProposalState.WITHDRAWN}:
+        return False
+    session.add(ProposalRow(arxiv_id=arxiv_id, label=guess.value, final_label=label.value,
+                            pr_number=pr_number, state=ProposalState.OPEN, proposed_at=to_db(utcnow())))
     session.flush()
     return True
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.labels import Label
@@ -211,11 +211,17 @@ def load_embeddings(session: Session, model: str,
 
 # --- predictions ------------------------------------------------------------------------------------
 
+def _without_prediction() -> ColumnElement[bool]:
+    return PaperRow.arxiv_id.not_in(select(ClassificationRow.arxiv_id))
+
+
 def unclassified(session: Session) -> list[Paper]:
-    have = select(ClassificationRow.arxiv_id)
-    rows = session.scalars(select(PaperRow).where(PaperRow.arxiv_id.not_in(have))
-                           .order_by(PaperRow.arxiv_id))
+    rows = session.scalars(select(PaperRow).where(_without_prediction()).order_by(PaperRow.arxiv_id))
     return [paper_from_row(row) for row in rows]
+
+
+def count_unclassified(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(PaperRow).where(_without_prediction())) or 0
 
 
 def all_papers(session: Session) -> list[Paper]:

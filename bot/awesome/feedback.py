@@ -9,6 +9,9 @@ on the default branch, and the open pull request's head; ``db/decisions.py`` sto
 - PR closed unmerged: each proposed paper is *rejected*, unless a maintainer listed it anyway.
 - open PR edited by a maintainer: a proposed paper missing from its head is *rejected*; one moved to
   another section keeps being proposed there.
+- a box ticked in a PR's review list (``bot/awesome/review.py``): one section ticked *files* the paper
+  there; "not for this list" ticked *rejects* it. Several boxes ticked for one paper decide nothing (the
+  body keeps them ticked and asks for one); a paper already on the list keeps the list's section.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class Decision:
     def describe(self) -> str:
         if self.state == Verdict.REJECTED:
             return f"{self.arxiv_id}: rejected (proposed as {self.proposed.value})"
+        if self.state == Verdict.FILED and self.final is not None:
+            return (f"{self.arxiv_id}: filed as {self.final.value} by a tick in the review list "
+                    f"(best guess {self.proposed.value})")
         if self.final and self.final != self.proposed:
             return f"{self.arxiv_id}: {self.state}, moved {self.proposed.value} → {self.final.value}"
         return f"{self.arxiv_id}: {self.state} as {self.proposed.value}"
@@ -84,4 +90,20 @@ def decide_open(pr_number: int, proposed: Mapping[str, Label],
             decisions.append(Decision(arxiv_id, label, Verdict.REJECTED, None, pr_number))
         elif head_listed[arxiv_id] != label:
             decisions.append(Decision(arxiv_id, label, Verdict.MOVED, head_listed[arxiv_id], pr_number))
+    return decisions
+
+
+def decide_answers(pr_number: int, ticks: Mapping[str, frozenset[Label]], asked: Mapping[str, Label],
+                   listed: Mapping[str, Label]) -> list[Decision]:
+    """The boxes ticked in a PR's review list. ``asked``: the papers that list asked about, with the bot's
+    best guess (the body's marker); a tick on any other paper, or on one already listed, is not read."""
+    decisions = []
+    for arxiv_id, labels in sorted(ticks.items()):
+        if arxiv_id not in asked or arxiv_id in listed or len(labels) != 1:
+            continue
+        (label,) = labels
+        if label.is_section:
+            decisions.append(Decision(arxiv_id, asked[arxiv_id], Verdict.FILED, label, pr_number))
+        else:
+            decisions.append(Decision(arxiv_id, asked[arxiv_id], Verdict.REJECTED, None, pr_number))
     return decisions

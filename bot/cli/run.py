@@ -82,7 +82,7 @@ def render_cmd(app: App, list_path: Path, write: bool) -> None:
         raise click.ClickException(f"cannot read {list_path}: {exc}") from None
     doc = parse_list(readme)
     resolution = stages.resolve_list(app.settings, app.engine, doc, search=False, hydrate=False)
-    additions, _review = candidates(app.settings, app.engine, resolution.listed)
+    additions = candidates(app.settings, app.engine, resolution.listed).additions
     insertion = insert_entries(readme, additions, app.settings.list)
     if write:
         if insertion.readme != readme:

@@ -3,7 +3,7 @@
 - ``RunStatus``: a ``runs`` row, from ``running`` to how the run ended.
 - ``ProposalState``: a ``proposals`` row: open in the bot's pull request, or what the maintainers decided.
 - ``Verdict``: what the maintainers did with one proposed paper, read from a pull request (``moved`` files
-  it in another section than proposed).
+  it in another section than proposed; ``filed``: a section ticked for a paper of the review list).
 - ``ListOrder``: where new entries go in a section (``list.order``).
 """
 
@@ -36,6 +36,7 @@ class Verdict(StrEnum):
     MERGED = "merged"
     REJECTED = "rejected"
     MOVED = "moved"
+    FILED = "filed"  # a maintainer ticked a section's box for a paper the review list asked about
 
     def __str__(self) -> str:
         return self.value

@@ -3,7 +3,9 @@
 Reads the bot's closed pull requests, the open one (its body marker and the list on its branch) and the
 list on the default branch; records merges, removals and moves (``db/decisions.py``), which the classifier
 then trains on. A paper the maintainers removed from the open pull request is kept in its body marker, so
-a lost database never proposes it again.
+a lost database never proposes it again. The boxes ticked in a pull request's review list are read from its
+body (the open one before the run rewrites it): a section ticked files the paper there, "not for this list"
+rejects it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bot.awesome.feedback import Decision, decide_closed, decide_open, entry_labels, listed_labels
+from bot.awesome.feedback import (
+    Decision,
+    decide_answers,
+    decide_closed,
+    decide_open,
+    entry_labels,
+    listed_labels,
+)
 from bot.awesome.insert import AwesomeList, build_index, parse_list
-from bot.awesome.prbody import parse_declined, parse_pr_body_marker
+from bot.awesome.prbody import parse_declined, parse_pr_body_marker, parse_review_guesses
+from bot.awesome.review import parse_review_ticks
 from bot.core.config import Settings
 from bot.core.labels import Label
 from bot.core.states import ProposalState, Verdict
@@ -69,10 +79,12 @@ def learn(settings: Settings, engine: Engine, listed: dict[str, Label], history:
         # ... but what the maintainers removed while it was open was, whoever closed it
         found += decide_closed(pr.number, pr.merged, parse_declined(pr.body), listed)
         pending.extend(found)
+        pending.extend(answers(pr.number, pr.body, listed))  # ticked, then merged before the next run
     open_proposed = parse_pr_body_marker(open_pr.body) if open_pr else {}
     open_declined = parse_declined(open_pr.body) if open_pr else {}
     if open_pr is not None:
         pending.extend(decide_closed(open_pr.number, False, open_declined, listed))
+        pending.extend(answers(open_pr.number, open_pr.body, listed))
     present = ensure_papers(settings, engine, sorted({d.arxiv_id for d in pending} | set(open_proposed)))
     if open_pr is not None and open_pr.readme is not None:
         head = head_labels(settings, engine, parse_list(open_pr.readme), open_proposed)
@@ -89,6 +101,10 @@ def learn(settings: Settings, engine: Engine, listed: dict[str, Label], history:
             if decision.state == Verdict.MOVED and decision.final is not None:
                 decisions.correct_open(session, decision.arxiv_id, decision.final)
                 learned.append(decision)
+            elif decision.state == Verdict.FILED and decision.final is not None and decision.pr_number:
+                if decisions.file_answer(session, decision.arxiv_id, decision.proposed, decision.final,
+                                         pr_number=decision.pr_number):
+                    learned.append(decision)
             elif decisions.settle(session, decision.arxiv_id, decision.proposed,
                                   ProposalState(decision.state), pr_number=decision.pr_number,
                                   final_label=decision.final):
@@ -96,6 +112,11 @@ def learn(settings: Settings, engine: Engine, listed: dict[str, Label], history:
     for decision in learned:
         log.info("learned: %s", decision.describe())
     return learned
+
+
+def answers(pr_number: int, body: str | None, listed: dict[str, Label]) -> list[Decision]:
+    """The boxes ticked in a pull request's review list, as decisions (``decide_answers``)."""
+    return decide_answers(pr_number, parse_review_ticks(body), parse_review_guesses(body), listed)
 
 
 def ensure_papers(settings: Settings, engine: Engine, ids: list[str]) -> set[str]:

@@ -17,13 +17,14 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Engine
 
 from bot.awesome.entries import code_url_for
 from bot.awesome.insert import insert_entries, parse_list, render_diff
 from bot.awesome.prbody import render_pr_body, with_declined
+from bot.awesome.review import parse_review_ticks
 from bot.core.config import Settings
 from bot.core.errors import BotError, PublishError
 from bot.core.labels import Label
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REVIEW_WINDOW = timedelta(days=30)  # borderline papers stay in the PR body's review list this long
+# (then they are listed, collapsed and without checkboxes, under "older papers that needed review")
 COMMIT_MESSAGE = "paperbot: add new papers to the list"
 CLOSE_COMMENT = "Nothing is left to add: every paper this pull request proposed is now listed or declined."
 
@@ -138,6 +140,7 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
             readme, base_sha = publisher.read_file(path)
         doc = parse_list(readme)
         open_pr = publisher.open_pr(path) if publisher else None
+        ticks = parse_review_ticks(open_pr.body) if open_pr else {}  # before anything rewrites the body
         history = publisher.bot_pull_requests("closed", path=None) if publisher else []
         with options.bar("searching arXiv for list titles", "titles") as progress:
             resolution = stages.resolve_list(settings, engine, doc, retry_not_found=options.retry_not_found,
@@ -149,10 +152,11 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     with _timed(report, "embed"), options.bar("embedding") as progress:
         report.embedded = stages.embed(engine, embedder, progress=progress)
     with _timed(report, "classify"):
-        with options.bar("embedding the corpus", "texts") as progress:
-            model = stages.train(settings, engine, embedder, progress=progress)
-        report.classified = len(stages.classify(settings, engine, model, embedder))
-    additions, review = candidates(settings, engine, listed)
+        if stages.unclassified_count(engine):  # a quiet run trains nothing
+            with options.bar("embedding the corpus", "texts") as progress:
+                model = stages.train(settings, engine, embedder, progress=progress)
+            report.classified = len(stages.classify(settings, engine, model, embedder))
+    additions, review, older = candidates(settings, engine, listed)
     with _timed(report, "render"):
         insertion = insert_entries(readme, additions, settings.list)
     added = list(insertion.added)
@@ -162,8 +166,8 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     # nothing new leaves the body byte-identical and makes no write.
     counts = {"proposed": len(added), "needs review": len(review)}
     declined = declined_in(engine, open_pr)
-    body = render_pr_body(added, review, counts, sections=settings.list.sections,
-                          declined=declined) if added else ""
+    body = render_pr_body(added, review, counts, sections=settings.list.sections, declined=declined,
+                          older=older, review_days=REVIEW_WINDOW.days, ticked=ticks) if added else ""
     diff = render_diff(readme, insertion.readme, path)
     _write_outputs(options.out_dir, insertion.readme, body, diff)
     changed = bool(added)
@@ -189,9 +193,15 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     return Outcome(report, diff, changed)
 
 
-def candidates(settings: Settings, engine: Engine,
-                listed: dict[str, Label]) -> tuple[list[Addition], list[Addition]]:
-    """What to propose: open proposals (kept as the maintainers last saw them) and new relevant papers."""
+class Candidates(NamedTuple):
+    additions: list[Addition]  # to insert into the list
+    review: list[Addition]  # borderline, published within REVIEW_WINDOW: the review list's checkboxes
+    older: list[Addition]  # borderline, published before that: listed collapsed
+
+
+def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> Candidates:
+    """What to propose: open proposals (kept as the maintainers last saw them, or as they filed them in the
+    review list) and new relevant papers; and the borderline papers nobody has decided."""
     now = store.utcnow()
     with session_scope(engine) as session:
         predictions = store.predictions(session)
@@ -203,6 +213,7 @@ def candidates(settings: Settings, engine: Engine,
     blocked = rejected | set(listed) | settled
     additions: list[Addition] = []
     review: list[Addition] = []
+    older: list[Addition] = []
     doubt = settings.classifier.uncertain_section_below
     for arxiv_id in wanted:
         paper = papers.get(arxiv_id)
@@ -215,11 +226,11 @@ def candidates(settings: Settings, engine: Engine,
             additions.append(_addition(paper, label, prediction, doubt))
         elif prediction is not None and prediction.label.is_section and not prediction.needs_review:
             additions.append(_addition(paper, prediction.label, prediction, doubt))
-        elif prediction is not None and prediction.needs_review and _recent(paper, now):
+        elif prediction is not None and prediction.needs_review:
             best = prediction.label if prediction.label.is_section else prediction.runner_up
-            review.append(_addition(paper, best, prediction))
+            (review if _recent(paper, now) else older).append(_addition(paper, best, prediction))
     additions.sort(key=lambda a: (a.paper.published or now, a.paper.arxiv_id), reverse=True)
-    return additions[: settings.max_new_papers], review
+    return Candidates(additions[: settings.max_new_papers], review, older)
 
 
 def _recent(paper: Paper, now: datetime) -> bool:

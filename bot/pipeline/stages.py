@@ -23,6 +23,8 @@ from db import store
 from db.session import session_scope
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
     from bot.awesome.insert import AwesomeList
@@ -135,10 +137,11 @@ def embed(engine: Engine, embedder: Embedder, *, progress: Progress | None = Non
 
 
 def text_vectors(engine: Engine, embedder: Embedder, texts: list[str], *,
-                 progress: Progress | None = None) -> np.ndarray:
+                 progress: Progress | None = None, shipped_file: Path | None = None) -> np.ndarray:
     """Vectors for arbitrary texts (one row per text, float32): the shipped corpus vectors
-    (``classifier/corpus_vectors.py``) for the texts they hold, else embedded once per model and cached in
-    the database. ``progress(done, total)`` follows the embedding, when there is any."""
+    (``classifier/corpus_vectors.py``; ``shipped_file`` names another file of them) for the texts they hold,
+    else embedded once per model and cached in the database. ``progress(done, total)`` follows the
+    embedding, when there is any."""
     import numpy as np
 
     from classifier.corpus_vectors import load
@@ -146,7 +149,7 @@ def text_vectors(engine: Engine, embedder: Embedder, texts: list[str], *,
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     hashes = {t: store.text_hash(t) for t in texts}
-    shipped = load(embedder.name, embedder.dim)
+    shipped = load(embedder.name, embedder.dim, shipped_file)
     found = shipped.lookup(hashes.values()) if shipped is not None else {}
     from_file = len(found)
     with session_scope(engine) as session:
@@ -200,6 +203,12 @@ def train(settings: Settings, engine: Engine, embedder: Embedder, *,
     examples = training_examples(engine)
     vectors = text_vectors(engine, embedder, [e.text for e in examples], progress=progress)
     return fit(examples, vectors, seed=settings.classifier.seed)
+
+
+def unclassified_count(engine: Engine) -> int:
+    """How many stored papers have no prediction yet (what ``classify`` would predict)."""
+    with session_scope(engine) as session:
+        return store.count_unclassified(session)
 
 
 def classify(settings: Settings, engine: Engine, model: Model, embedder: Embedder, *,

@@ -187,18 +187,18 @@ class CountingEmbedder(HashingEmbedder):
 
 
 def test_text_vectors_embeds_only_the_texts_the_shipped_file_lacks(
-        engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+        engine, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     from bot.pipeline import stages
 
     shipped = [f"corpus text {i}" for i in range(40)]
     path = tmp_path / "vectors.npz"
     write(path, "hashing-16", [text_hash(t) for t in shipped], HashingEmbedder(16).embed(shipped))
-    monkeypatch.setattr(corpus_vectors, "VECTORS_FILE", path)
     embedder = CountingEmbedder(16)
     texts = [*shipped, "a maintainer's paper", "an edited corpus row", shipped[0]]
     calls: list[tuple[int, int | None]] = []
     with caplog.at_level(logging.INFO, logger="bot.pipeline.stages"):
-        vectors = stages.text_vectors(engine, embedder, texts, progress=lambda d, t: calls.append((d, t)))
+        vectors = stages.text_vectors(engine, embedder, texts, progress=lambda d, t: calls.append((d, t)),
+                                      shipped_file=path)
     assert sorted(embedder.embedded) == ["a maintainer's paper", "an edited corpus row"]
     assert "embedding 2 of 42 texts: 40 are in the shipped corpus vectors and 0 in the database" \
         in caplog.text
@@ -207,23 +207,23 @@ def test_text_vectors_embeds_only_the_texts_the_shipped_file_lacks(
     assert np.allclose(vectors, HashingEmbedder(16).embed(texts), atol=FLOAT16_ATOL)
     # the next run embeds nothing: the two come from the database cache, the rest from the file
     embedder.embedded.clear()
-    again = stages.text_vectors(engine, embedder, texts, progress=lambda d, t: calls.append((d, t)))
+    again = stages.text_vectors(engine, embedder, texts, progress=lambda d, t: calls.append((d, t)),
+                                shipped_file=path)
     assert embedder.embedded == [] and calls == [(0, 2), (2, 2)]
     assert np.array_equal(again, vectors)
 
 
 def test_text_vectors_falls_back_to_embedding_when_the_file_is_broken(
-        engine, good: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+        engine, good: Path, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     from bot.pipeline import stages
 
     broken = broken_files(good)["a changed vector (checksum)"]
-    monkeypatch.setattr(corpus_vectors, "VECTORS_FILE", broken)
     embedder = CountingEmbedder(16)
     texts = [f"text {i}" for i in range(20)]
     with caplog.at_level(logging.INFO):
-        vectors = stages.text_vectors(engine, embedder, texts)
+        vectors = stages.text_vectors(engine, embedder, texts, shipped_file=broken)
     assert sorted(embedder.embedded) == sorted(texts)
     assert "checksum mismatch" in caplog.text
     assert "there are no usable shipped corpus vectors for hashing-16" in caplog.text
     assert np.allclose(vectors, HashingEmbedder(16).embed(texts))
-    assert stages.text_vectors(engine, embedder, []).shape == (0, 16)
+    assert stages.text_vectors(engine, embedder, [], shipped_file=broken).shape == (0, 16)

@@ -231,9 +231,9 @@ def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
     with session_scope(engine) as s:
         store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
         store.save_predictions(s, {"2501.00001": clear, "2501.00002": toss_up})
-    additions, review = candidates(Settings(), engine, listed={})
+    additions, review, older = candidates(Settings(), engine, listed={})
     assert {a.paper.arxiv_id: a.other_section for a in additions} == {"2501.00001": None,
                                                                       "2501.00002": Label.OTHER}
-    assert review == []
+    assert review == [] and older == []
     off = Settings(classifier=ClassifierSettings(uncertain_section_below=0.0))
     assert [a.other_section for a in candidates(off, engine, listed={})[0]] == [None, None]

@@ -5,9 +5,10 @@ PyGithub calls for paperbot: repos, contents, branches, the Git Data API (refs, 
 issues, comments, labels and ``/user``. Every ``url`` in its JSON is built from its own address, because
 PyGithub asserts the host of each URL it follows.
 
-Tests act as maintainers through helpers (``push``, ``merge_pull``, ``close_pull``, ``open_fork_pull``),
-inject failures with ``fail()`` and assert on ``requests`` / ``writes()``. Register the ``github_server``
-fixture with ``pytest_plugins = ["tests.support.github_server"]`` in the top-level ``conftest.py``.
+Tests act as maintainers through helpers (``push``, ``merge_pull``, ``edit_pull_body``, ``close_pull``,
+``open_fork_pull``), inject failures with ``fail()`` and assert on ``requests`` / ``writes()``. Register the
+``github_server`` fixture with ``pytest_plugins = ["tests.support.github_server"]`` in the top-level
+``conftest.py``.
 """
 
 from __future__ import annotations
@@ -298,6 +299,11 @@ class FakeGitHub:
             if delete_branch:
                 pull.head_repo.refs.pop(f"refs/heads/{pull.head_ref}", None)
             return merged
+
+    def edit_pull_body(self, number: int, body: str) -> None:
+        """A maintainer edits the PR's description (ticking a task-list box is such an edit)."""
+        with self.lock:
+            self.pull(number).body = body
 
     def close_pull(self, number: int) -> None:
         with self.lock:
