@@ -17,3 +17,15 @@ def test_loose_list_filings_are_trained_as_irrelevant() -> None:
     assert rubric_label(tokenizer) == Label.IRRELEVANT.value
     assert rubric_label(weights) == Label.QUANTIZATION.value
     assert rubric_label(annotated) == Label.QUANTIZATION.value  # rubric-read labels are never changed
+
+
+def test_a_malformed_reader_field_is_a_row_error() -> None:
+    import pytest
+
+    from classifier.corpus import parse_row
+
+    for value, message in [("other", "second_reader must be an object"),
+                           ({"label": "fast"}, "unknown second_reader label 'fast'")]:
+        with pytest.raises(ValueError, match=message):
+            parse_row({"title": "T", "label": "pruning", "second_reader": value})
+
