@@ -1,11 +1,11 @@
 """Rebuild (or check) the shipped corpus vectors, ``classifier/data/corpus-vectors.npz``.
 
-Run by hand after changing ``classifier/data/train.jsonl`` or the embedding model, and commit the file:
-``python bench/corpus_vectors.py`` embeds every corpus text with all-MiniLM-L6-v2 (1 to 3 minutes on two
-CPU cores) and writes the file; ``--check`` only verifies that the shipped file covers the shipped corpus
-and exits 1 when it is stale. A stale or broken file never breaks a run (the missing texts are embedded and
-cached in the database), it only makes the first run slow; ``tests/classifier/test_shipped_vectors.py``
-fails until it is rebuilt. Writes nothing but ``--out``.
+Run by hand after changing the corpus files (``classifier.corpus.TRAINING_FILES``) or the embedding model,
+and commit the file: ``python bench/corpus_vectors.py`` embeds every corpus text with all-MiniLM-L6-v2
+(2 to 5 minutes on two CPU cores) and writes the file; ``--check`` only verifies that the shipped file
+covers the shipped corpus and exits 1 when it is stale. A stale or broken file never breaks a run (the
+missing texts are embedded and cached in the database), it only makes the first run slow;
+``tests/classifier/test_shipped_vectors.py`` fails until it is rebuilt. Writes nothing but ``--out``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from classifier.corpus import TRAINING_FILE, load_jsonl
+from bot.core.errors import ClassifierError
+from classifier.corpus import TRAINING_FILES, corpus_rows
 from classifier.corpus_vectors import VECTORS_FILE, CorpusVectorsError, read, write
 from classifier.embed import MODEL_NAME, Embedder, HashingEmbedder, SentenceTransformerEmbedder
 from db.store import text_hash
@@ -31,11 +32,13 @@ def embedder_for(name: str) -> Embedder:
     raise SystemExit(f"unknown embedding model {name!r} (expected {MODEL_NAME} or hashing-N)")
 
 
-def corpus_texts(corpus: Path) -> list[str]:
-    """The distinct texts the trainer embeds for ``corpus`` (``LabelledPaper.text``), in file order."""
-    papers, errors = load_jsonl(corpus)
-    if errors:
-        raise SystemExit(f"{corpus}: {len(errors)} unreadable rows, first {errors[0]}")
+def corpus_texts(*corpus: Path) -> list[str]:
+    """The distinct texts the trainer embeds for the ``corpus`` files (``LabelledPaper.text``), in file
+    order."""
+    try:
+        papers = corpus_rows(corpus)
+    except ClassifierError as exc:
+        raise SystemExit(str(exc)) from None
     return list(dict.fromkeys(paper.text for paper in papers))
 
 
@@ -53,13 +56,15 @@ def build(path: Path, embedder: Embedder, texts: Sequence[str], *, dtype: str = 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=MODEL_NAME, help=f"embedding model (default {MODEL_NAME})")
-    parser.add_argument("--corpus", type=Path, default=TRAINING_FILE, help="labelled JSONL to embed")
+    parser.add_argument("--corpus", type=Path, nargs="+", default=list(TRAINING_FILES),
+                        help="labelled JSONL files to embed (default: the shipped corpus)")
     parser.add_argument("--out", type=Path, default=VECTORS_FILE, help="the vectors file")
     parser.add_argument("--dtype", choices=["float16", "float32"], default="float16")
     parser.add_argument("--check", action="store_true", help="verify --out against --corpus; write nothing")
     args = parser.parse_args(argv)
 
-    texts = corpus_texts(args.corpus)
+    texts = corpus_texts(*args.corpus)
+    named = " ".join(str(path) for path in args.corpus)
     if args.check:
         try:
             lacking = stale(args.out, args.model, texts)
@@ -67,10 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"broken: {exc}", file=sys.stderr)
             return 1
         if lacking:
-            print(f"stale: {args.out} lacks {len(lacking)} of {len(texts)} texts of {args.corpus}; rebuild "
+            print(f"stale: {args.out} lacks {len(lacking)} of {len(texts)} texts of {named}; rebuild "
                   "with python bench/corpus_vectors.py", file=sys.stderr)
             return 1
-        print(f"{args.out}: all {len(texts)} texts of {args.corpus} ({args.model})")
+        print(f"{args.out}: all {len(texts)} texts of {named} ({args.model})")
         return 0
     start = time.perf_counter()
     build(args.out, embedder_for(args.model), texts, dtype="<f2" if args.dtype == "float16" else "<f4")

@@ -1,16 +1,20 @@
 """Labelled papers: the shipped training corpus and any labelled JSONL file.
 
-Runs whenever the classifier is trained or evaluated. Reads ``classifier/data/train.jsonl`` (a copy of the
+Runs whenever the classifier is trained or evaluated. Reads the files of ``TRAINING_FILES`` (copies of the
 project's labelled training data) or a file the user names; writes nothing. A bad row (invalid JSON, no
 title, unknown label) is reported with its 1-based line number and skipped, never fatal.
+
+Where a second reader labelled a paper too, ``training_corpus`` trains on what the readers settled
+(``settle_readers``): their label where they agree, the third reader's where one settled a disagreement, and
+the first reader's at ``UNSETTLED_WEIGHT`` where nobody did.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +27,9 @@ from classifier.features import loose_filing
 T = TypeVar("T")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TRAINING_FILE = DATA_DIR / "train.jsonl"
+# The shipped corpus, in order: every reader of the corpus (training, its shipped vectors, the tests) takes
+# the files from here. train.jsonl: 2025 and earlier; train2026.jsonl: arXiv listings of Jan-Apr 2026.
+TRAINING_FILES = (DATA_DIR / "train.jsonl", DATA_DIR / "train2026.jsonl")
 
 # How far each label source is trusted (data/README.md): papers read against the rubric are the reference;
 # list entries are filed loosely by some lists; keyword negatives were never checked one by one. The
@@ -38,6 +44,18 @@ MAINTAINER_WEIGHT = 2.0
 # Sources whose papers were read against the rubric as they came in arXiv listings: they look like what the
 # bot classifies, so the evaluations score them and the model tunes its relevance threshold on them.
 RUBRIC_SOURCES = frozenset({"annotated"})
+# A paper whose two readers gave different labels and no third reader settled: trained on the first
+# reader's label at this fraction of its weight (data/README.md: the readers agree on 87% of the papers
+# a second one read; a third reader sided with the first in 12 of 33 disagreements).
+UNSETTLED_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Another reader's label of a paper (``second_reader`` / ``third_reader`` in the data files)."""
+
+    label: Label
+    secondary: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,8 @@ class LabelledPaper:
     secondary: Label | None = None
     confidence: str | None = None  # how sure the labeller was ("high", "low"), when the row says
     published: str | None = None  # ISO date (YYYY-MM-DD) the paper first appeared, when known
+    second_reader: Reading | None = None  # a second reader's label, blind to the first, when the row has one
+    third_reader: Reading | None = None  # the label a third reader chose between the two, when they differed
 
     @property
     def text(self) -> str:
@@ -112,7 +132,22 @@ def parse_row(row: Any) -> LabelledPaper:
         secondary=_label(secondary, "secondary") if secondary else None,
         confidence=_optional_str(row, "confidence"),
         published=_published(row),
+        second_reader=_reading(row, "second_reader"),
+        third_reader=_reading(row, "third_reader"),
     )
+
+
+def _reading(row: dict[str, Any], key: str) -> Reading | None:
+    """A ``second_reader`` / ``third_reader`` field: an object with a ``label`` (and ``secondary``), or
+    null."""
+    value = row.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "label" not in value:
+        raise ValueError(f"{key} must be an object with a label, or null")
+    secondary = value.get("secondary")
+    return Reading(_label(value["label"], f"{key} label"),
+                   _label(secondary, f"{key} secondary") if secondary else None)
 
 
 def _published(row: dict[str, Any]) -> str | None:
@@ -178,11 +213,32 @@ def rubric_label(paper: LabelledPaper) -> str:
     return paper.label.value
 
 
-def training_corpus() -> list[LabelledPaper]:
-    """The labelled corpus shipped with the package (rows that cannot be read are a packaging bug)."""
-    papers, errors = load_jsonl(TRAINING_FILE)
-    if errors:
-        raise ClassifierError(f"{TRAINING_FILE}: {len(errors)} unreadable rows, first {errors[0]}")
-    if not papers:
-        raise ClassifierError(f"{TRAINING_FILE} holds no labelled papers")
+def settle_readers(paper: LabelledPaper) -> LabelledPaper:
+    """The paper as the model learns it from its readers: unchanged where a second reader agrees (or there
+    is none); the third reader's label and secondary where the two differ and a third settled it; else the
+    first reader's label at ``UNSETTLED_WEIGHT`` of its weight. Deterministic: one row in, one row out."""
+    second, third = paper.second_reader, paper.third_reader
+    if second is None or second.label is paper.label:
+        return paper
+    if third is not None:
+        return replace(paper, label=third.label, secondary=third.secondary)
+    return replace(paper, weight=paper.weight * UNSETTLED_WEIGHT)
+
+
+def corpus_rows(paths: Iterable[Path] = TRAINING_FILES) -> list[LabelledPaper]:
+    """Every row of the corpus files, as the files give them (a row that cannot be read is a packaging
+    bug)."""
+    papers: list[LabelledPaper] = []
+    for path in paths:
+        rows, errors = load_jsonl(path)
+        if errors:
+            raise ClassifierError(f"{path}: {len(errors)} unreadable rows, first {errors[0]}")
+        if not rows:
+            raise ClassifierError(f"{path} holds no labelled papers")
+        papers += rows
     return papers
+
+
+def training_corpus() -> list[LabelledPaper]:
+    """The labelled corpus shipped with the package, with its readers' disagreements settled."""
+    return [settle_readers(paper) for paper in corpus_rows()]

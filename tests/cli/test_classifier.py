@@ -8,7 +8,7 @@ from pathlib import Path
 
 from classifier.model import CODE_VERSION
 from tests.support.cli import HASHING
-from tests.support.paths import CORPUS_FILE, DEV_FILE
+from tests.support.paths import DEV_FILE, corpus_json_rows
 
 
 def small_labelled(path: Path, n: int = 40) -> Path:
@@ -59,7 +59,7 @@ def test_evaluate_reports_bad_rows_by_line(invoke, cli_env: Path) -> None:  # ty
 
 def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     (cli_env / "paperbot.toml").write_text(HASHING)
-    rows = [json.loads(line) for line in CORPUS_FILE.read_text().splitlines()]
+    rows = corpus_json_rows()
     later = [r for r in rows if (r.get("published") or "0")[:10] >= "2025-09-01"]
     result = invoke("train", "--holdout-from", "2025-09", "--json")
     assert result.exit_code == 0, result.output
@@ -83,21 +83,21 @@ def test_train_holds_out_the_papers_published_from_a_date(invoke, cli_env: Path)
 
 def test_train_monthly_retrains_month_by_month(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     (cli_env / "paperbot.toml").write_text(HASHING)
-    rows = [json.loads(line) for line in CORPUS_FILE.read_text().splitlines()]
+    rows = corpus_json_rows()
     scored = [r for r in rows
-              if r["label_source"] == "annotated" and (r.get("published") or "0") >= "2025-09"]
-    result = invoke("train", "--holdout-from", "2025-09", "--monthly", "--json")
+              if r["label_source"] == "annotated" and (r.get("published") or "0") >= "2026-03"]
+    result = invoke("train", "--holdout-from", "2026-03", "--monthly", "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     months = figures["months"]
-    assert [m["start"] for m in months] == ["2025-09-01", "2025-10-01"]
+    assert [m["start"] for m in months] == ["2026-03-01", "2026-04-01"]
     assert [m["scored"] for m in months] == [sum(r["published"][:7] == month for r in scored)
-                                            for month in ("2025-09", "2025-10")]
+                                            for month in ("2026-03", "2026-04")]
     assert months[1]["trained_on"] == months[0]["trained_on"] + months[0]["scored"] + sum(
-        r["label_source"] != "annotated" and (r.get("published") or "0")[:7] == "2025-09" for r in rows)
+        r["label_source"] != "annotated" and (r.get("published") or "0")[:7] == "2026-03" for r in rows)
     assert figures["scored"] == len(scored) == figures["results"]["paperbot"]["n"]
-    text = invoke("train", "--holdout-from", "2025-10", "--monthly").output  # one month: the same window
-    assert f"  2025-10: trained on {months[1]['trained_on']}, scored {months[1]['scored']}" in text
+    text = invoke("train", "--holdout-from", "2026-04", "--monthly").output  # one month: the same window
+    assert f"  2026-04: trained on {months[1]['trained_on']}, scored {months[1]['scored']}" in text
     assert "1 month pooled" in text and "paperbot's lead, 95% interval" in text
 
 
@@ -107,11 +107,10 @@ def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert figures["model_version"].startswith(f"{CODE_VERSION}@")
-    assert figures["training_papers"] == 1962 and figures["training_seconds"] > 0
+    assert figures["training_papers"] == len(corpus_json_rows()) and figures["training_seconds"] > 0
     assert set(figures["cross_validated"]) == {"paperbot", "keywords", "tfidf-svm"}
     assert set(figures["by_seed"]) == {"0", "1"}
     assert figures["by_seed"]["0"] == figures["cross_validated"]  # the report is fold seed 0's
     scored = figures["cross_validated"]["paperbot"]["n"]
-    assert scored == sum(json.loads(line).get("label_source") == "annotated"
-                         for line in CORPUS_FILE.read_text().splitlines())
+    assert scored == sum(row.get("label_source") == "annotated" for row in corpus_json_rows())
     assert figures["by_seed"]["1"]["paperbot"]["n"] == scored
