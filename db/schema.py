@@ -115,7 +115,7 @@ class ClassificationRow(Base):
     runner_up: Mapped[str] = mapped_column(String(20))
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
-    model_version: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(200))  # CODE_VERSION@hash: 67 characters today
     classified_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -128,7 +128,7 @@ class ListEntryRow(Base):
     section: Mapped[str] = mapped_column(Text)
     label: Mapped[str | None] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(Text)
-    venue: Mapped[str | None] = mapped_column(String(40))
+    venue: Mapped[str | None] = mapped_column(Text)  # the list's own tag, any length
     arxiv_id: Mapped[str | None] = mapped_column(
         ForeignKey("papers.arxiv_id", ondelete="SET NULL"), index=True)
     # link | title | search | not-found | unresolved

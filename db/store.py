@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, func, select
@@ -62,9 +62,21 @@ def _run_info(row: Run) -> RunInfo:
                    row.new, row.updated, row.skipped, row.requests, row.error)
 
 
+# A run still "running" after this long belongs to a process that died (a killed job, a lost machine): the
+# next run closes it as failed. The cron job's own limit is 45 minutes.
+STALE_RUN_AFTER = timedelta(hours=6)
+
+
 def start_run(session: Session, kind: str, window_start: datetime | None = None,
               window_end: datetime | None = None) -> int:
-    row = Run(kind=kind, started_at=to_db(utcnow()), status=RunStatus.RUNNING,
+    """Record a new run as running; close any run left running for longer than ``STALE_RUN_AFTER``."""
+    now = utcnow()
+    stale = session.scalars(select(Run).where(Run.status == RunStatus.RUNNING,
+                                              Run.started_at < to_db(now - STALE_RUN_AFTER)))
+    for old in stale:
+        old.status, old.finished_at = RunStatus.FAILED, to_db(now)
+        old.error = f"never finished: still running after {STALE_RUN_AFTER.total_seconds() / 3600:g} hours"
+    row = Run(kind=kind, started_at=to_db(now), status=RunStatus.RUNNING,
               window_start=to_db(window_start), window_end=to_db(window_end), fetched=0, new=0, updated=0,
               skipped=0, requests=0)
     session.add(row)

@@ -55,6 +55,23 @@ def test_watermark_moves_only_with_successful_fetches(engine: Engine) -> None:
         assert runs[1].error == "arXiv answered 503"
 
 
+def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        dead, alive = store.start_run(s, "run"), store.start_run(s, "fetch")
+    ages = {dead: store.STALE_RUN_AFTER + timedelta(minutes=1), alive: timedelta(hours=1)}
+    with engine.begin() as connection:  # as if each had started that long ago
+        for run_id, age in ages.items():
+            connection.execute(text("UPDATE runs SET started_at = :t WHERE id = :id"),
+                               {"t": store.to_db(store.utcnow() - age), "id": run_id})
+    with session_scope(engine) as s:
+        store.start_run(s, "run")
+    with session_scope(engine) as s:
+        runs = {r.id: r for r in store.recent_runs(s)}
+    assert runs[dead].status == RunStatus.FAILED and runs[dead].finished_at is not None
+    assert runs[dead].error == "never finished: still running after 6 hours"
+    assert runs[alive].status == RunStatus.RUNNING  # another process may still be at work
+
+
 def test_a_failed_transaction_keeps_what_was_stored(engine: Engine) -> None:
     with session_scope(engine) as s:
         store.upsert_papers(s, [paper("2501.00001")])
