@@ -1,9 +1,10 @@
 """The PR body's "Needs review" list: one task-list checkbox per section, and reading the ticks back.
 
 Each borderline paper the bot did not add is a list item (title linked to arXiv, authors, date, best guess,
-probability, why) with one checkbox per section of the list and one "not for this list". Every checkbox ends
-with a hidden identifier, ``<!-- paperbot:review 2501.01234 pruning -->``, so a tick is read back by that
-comment alone, whatever a maintainer writes around it; ``parse_review_ticks`` returns the ticked ones.
+the probability that it belongs on the list at all, why) with one checkbox per section of the list and one
+"not for this list". Every checkbox ends with a hidden identifier,
+``<!-- paperbot:review 2501.01234 pruning -->``, so a tick is read back by that comment alone, whatever a
+maintainer writes around it; ``parse_review_ticks`` returns the ticked ones.
 Borderline papers older than the review window are listed in a collapsed block, without checkboxes.
 Every arXiv string goes through ``sanitize``; a comment holds only a validated id and a ``Label`` value.
 Pure: no I/O.
@@ -61,7 +62,7 @@ def review_item(addition: Addition, names: Mapping[str, str], ticked: frozenset[
                     "-->\n" for choice, text in choices(names))
     note = SEVERAL_TICKED if len(ticked) > 1 else ""
     return (f"- {paper_link(addition)} \u2014 {format_authors(addition.paper.authors)}, "
-            f"{paper_date(addition)}: best guess **{section}** ({addition.probability:.0%})"
+            f"{paper_date(addition)}: best guess **{section}** (relevant: {addition.probability:.0%})"
             f"{': ' + why if why else ''}{note}\n{boxes}")
 
 
@@ -69,7 +70,7 @@ def older_item(addition: Addition, names: Mapping[str, str]) -> str:
     label = Label(addition.label).value
     section = sanitize(names.get(label, label), max_chars=80)
     return (f"- {paper_link(addition)} \u2014 {paper_date(addition)}: best guess **{section}** "
-            f"({addition.probability:.0%})\n")
+            f"(relevant: {addition.probability:.0%})\n")
 
 
 def older_block(items: Sequence[str], total: int, days: int) -> str:

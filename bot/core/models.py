@@ -97,13 +97,18 @@ class Prediction:
     reason: str
     model_version: str = ""
 
+    @property
+    def relevance(self) -> float:
+        """The probability that the paper belongs on the list at all (in any section)."""
+        return 1.0 - self.probabilities.get(Label.IRRELEVANT.value, 0.0)
+
     def other_section(self, min_share: float) -> Label | None:
         """The runner-up section when this paper's section is a toss-up, else None.
 
         A toss-up: the label holds less than ``min_share`` of the probability that the paper is relevant
         at all. Irrelevant predictions, and ``min_share`` 0, give None.
         """
-        relevant = 1.0 - self.probabilities.get(Label.IRRELEVANT.value, 0.0)
+        relevant = self.relevance
         if not self.label.is_section or min_share <= 0 or relevant <= 0:
             return None
         if self.probabilities.get(self.label.value, 0.0) >= min_share * relevant:

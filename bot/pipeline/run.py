@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -228,7 +228,8 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
             additions.append(_addition(paper, prediction.label, prediction, doubt))
         elif prediction is not None and prediction.needs_review:
             best = prediction.label if prediction.label.is_section else prediction.runner_up
-            (review if _recent(paper, now) else older).append(_addition(paper, best, prediction))
+            asked = replace(_addition(paper, best, prediction), probability=prediction.relevance)
+            (review if _recent(paper, now) else older).append(asked)
     additions.sort(key=lambda a: (a.paper.published or now, a.paper.arxiv_id), reverse=True)
     return Candidates(additions[: settings.max_new_papers], review, older)
 

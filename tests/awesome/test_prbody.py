@@ -42,7 +42,7 @@ def test_body_layout() -> None:
     assert ("| [Fast Distill](https://arxiv.org/abs/2601.00001) | Ada Lovelace et al. | 2026-01-02 | 93% | "
             "few-step student |") in body
     assert "### Needs review (not added)\n\n- [Maybe Quant](https://arxiv.org/abs/2601.00003)" in body
-    assert "best guess **Quantization for Diffusion Models** (51%): borderline" in body
+    assert "best guess **Quantization for Diffusion Models** (relevant: 51%): borderline" in body
     assert "delete its line" in body and "never proposes it again" in body and "move the line" in body
     assert "### Quantization" not in body  # no empty section tables
     assert render_pr_body({Label.PRUNING: additions[1:], Label.DISTILLATION: additions[:1]}, review, COUNTS,
@@ -160,7 +160,7 @@ def test_each_review_paper_has_a_checkbox_per_section_and_one_for_not_listed() -
     item = body[body.index("- [Maybe Quant]"):body.index("\n### How to give feedback")].strip()
     assert item.splitlines() == [
         "- [Maybe Quant](https://arxiv.org/abs/2601.00003) \u2014 Ada Lovelace et al., 2026-01-04: "
-        "best guess **Quantization for Diffusion Models** (51%): borderline",
+        "best guess **Quantization for Diffusion Models** (relevant: 51%): borderline",
         *[f"  - [ ] {text} <!-- {REVIEW_NAME} 2601.00003 {label} -->"
           for text, label in zip(BOXES, ["distillation", "pruning", "quantization", "other", "irrelevant"],
                                  strict=True)]]
@@ -223,7 +223,7 @@ def test_older_borderline_papers_are_listed_collapsed_without_checkboxes() -> No
     assert block.startswith("<details>\n<summary>2 older papers that needed review (published more than 30 "
                             "days ago, no longer asked about)</summary>\n\n")
     assert "- [Older Maybe](https://arxiv.org/abs/2601.00008) \u2014 2026-01-09: best guess **Pruning and " \
-           "Sparsity for Diffusion Models** (38%)\n" in block
+           "Sparsity for Diffusion Models** (relevant: 38%)\n" in block
     assert "[ ]" not in block and REVIEW_NAME not in block and "add one to the README by hand" in block
     assert body.index("### Needs review") < body.index("<details>") < body.index("### How to give feedback")
     assert set(parse_review_guesses(body)) == {"2601.00003"}  # only the papers whose boxes are shown

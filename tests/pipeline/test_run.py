@@ -237,3 +237,17 @@ def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
     assert review == [] and older == []
     off = Settings(classifier=ClassifierSettings(uncertain_section_below=0.0))
     assert [a.other_section for a in candidates(off, engine, listed={})[0]] == [None, None]
+
+
+def test_a_paper_to_review_shows_its_best_section_and_its_chance_of_belonging(engine: Engine) -> None:
+    from bot.core.config import Settings
+    from bot.pipeline.run import candidates
+
+    p = {"distillation": 0.04, "pruning": 0.03, "quantization": 0.02, "other": 0.33, "irrelevant": 0.58}
+    unsure = Prediction(Label.IRRELEVANT, 0.58, p, Label.OTHER, 0.33, True, "why", "v1")
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00003")])
+        store.save_predictions(s, {"2501.00003": unsure})
+    additions, review, older = candidates(Settings(), engine, listed={})
+    assert additions == [] and [(a.label, round(a.probability, 2)) for a in review + older] == [
+        (Label.OTHER, 0.42)]  # the runner-up section, and P(relevant), not P(irrelevant)
