@@ -55,9 +55,10 @@ def upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, obje
                                   if name not in key and name not in keep}
         update.update(set_(table, statement.excluded) if set_ is not None else {})
         statement = statement.on_conflict_do_update(index_elements=key, set_=update)
+    unique = {tuple(row[name] for name in key): dict(row) for row in rows}
     session.flush()  # pending ORM rows first (a run a paper refers to, say)
-    session.execute(statement, [dict(row) for row in rows])
-    written = {tuple(row[name] for name in key) for row in rows}
+    session.execute(statement, list(unique.values()))
+    written = set(unique)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, model) and tuple(getattr(obj, name) for name in key) in written:
             session.expire(obj)

@@ -157,6 +157,8 @@ def test_upsert_overwrites_or_ignores_and_expires_loaded_rows(engine: Engine) ->
         upsert(s, EmbeddingRow, [row | {"vector": b"\x02" * 4}], ignore=True)
         assert loaded.vector == b"\x01" * 4
         upsert(s, EmbeddingRow, [])
+        upsert(s, EmbeddingRow, [row | {"vector": b"\x03" * 4}, row | {"vector": b"\x04" * 4}])
+        assert loaded.vector == b"\x04" * 4  # one key twice in a batch: the later row
         assert s.execute(text("SELECT count(*) FROM embeddings")).scalar() == 1
 
 
