@@ -4,17 +4,26 @@
 timeout), checks the file is a database whose schema this code knows, upgrades it to the head revision
 (automatically on first use), and returns the engine. ``session_scope`` wraps one unit of work: it
 commits on success and rolls back on any error, so a failed step leaves nothing half-written.
+
+Two processes may share the database. A migration holds a lock (``migration_lock``: a lock file next to a
+SQLite file, an advisory lock on PostgreSQL) and re-reads the revision once it has it, so a second process
+opening a new database waits for the first's migration and finds it at head. On SQLite a session takes the
+write lock when it begins (``BEGIN IMMEDIATE``): a read-then-write transaction then never finds that another
+process wrote since its read, which SQLite reports as "database is locked" without waiting. Sessions are
+short (nothing waits on the network inside one), so the other process waits at most a moment.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +35,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
 
 BUSY_TIMEOUT_MS = 10_000
+MIGRATION_WAIT_SECONDS = 300.0  # how long a process waits for another's migration before it gives up
+# pg_advisory_lock key of paperbot's migrations (any constant: the bytes of "paperbot")
+MIGRATION_LOCK_KEY = int.from_bytes(b"paperbot", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
@@ -104,6 +116,63 @@ def _unreadable(engine: Engine, exc: DatabaseError) -> StoreError:
                       "a snapshot with `paperbot db pull`")
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith(
+            "file:") or engine.url.query.get("mode") == "memory":
+        return None
+    return Path(database).expanduser().resolve()
+
+
+@contextmanager
+def _file_lock(path: Path, what: str) -> Iterator[None]:
+    if sys.platform == "win32":  # no fcntl: a second writer on Windows is on its own
+        yield
+        return
+    import fcntl
+
+    deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+    with open(path, "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"another process has been migrating {what} for over "
+                                     f"{MIGRATION_WAIT_SECONDS:g} seconds; try again later") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while migrating, so two processes never migrate one database at once: a lock file next to a
+    SQLite file (``papers.db-migrate-lock``, released when the process ends, however it ends), a session
+    advisory lock on PostgreSQL; nothing for an in-memory database."""
+    path = _sqlite_file(engine)
+    if path is not None:
+        with _file_lock(path.with_name(path.name + "-migrate-lock"), _describe(engine)):
+            yield
+    elif engine.dialect.name == "postgresql":
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    connection.commit()
+        except OperationalError as exc:
+            raise StoreError(f"cannot open {_describe(engine)}: {exc.orig}") from None
+    else:
+        yield
+
+
 def _migrate(engine: Engine, revision: str, direction: str) -> None:
     """Run Alembic's ``upgrade`` or ``downgrade`` to ``revision`` in one transaction; every failure (an
     unknown revision, a corrupt or newer database) becomes one clear ``StoreError``."""
@@ -112,13 +181,14 @@ def _migrate(engine: Engine, revision: str, direction: str) -> None:
 
     config = _alembic_config(engine)
     try:
-        current = current_revision(engine)
-        if current is not None and current not in known_revisions():
-            raise StoreError(f"{_describe(engine)} has schema revision {current}, newer than this paperbot "
-                             "knows; upgrade paperbot")
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            getattr(command, direction)(config, revision)
+        with migration_lock(engine):  # the revision is read (again) once no one else is migrating
+            current = current_revision(engine)
+            if current is not None and current not in known_revisions():
+                raise StoreError(f"{_describe(engine)} has schema revision {current}, newer than this "
+                                 "paperbot knows; upgrade paperbot")
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                getattr(command, direction)(config, revision)
     except CommandError as exc:
         raise StoreError(f"cannot migrate {_describe(engine)} to {revision!r}: {exc}") from None
     except OperationalError as exc:
@@ -142,7 +212,7 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
     engine = make_engine(url)  # current_revision and upgrade turn a bad database into one StoreError
     if migrate:
         if current_revision(engine) != head_revision():
-            upgrade(engine)
+            upgrade(engine)  # under the migration lock: a no-op when another process just migrated it
     elif current_revision(engine) is None:
         raise StoreError(f"{_describe(engine)} has no paperbot schema; run `paperbot db upgrade`")
     return engine
@@ -154,10 +224,16 @@ def table_names(engine: Engine) -> list[str]:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error (nothing half-written)."""
+    """One transaction: commit on success, roll back on any error (nothing half-written). On SQLite it
+    holds the write lock from its first statement (``BEGIN IMMEDIATE``; see the module docstring)."""
     factory = sessionmaker(engine, expire_on_commit=False)
     session = factory()
     try:
+        if engine.dialect.name == "sqlite":
+            try:
+                session.execute(text("BEGIN IMMEDIATE"))
+            except OperationalError as exc:
+                raise StoreError(f"cannot write {_describe(engine)}: {exc.orig}") from None
         yield session
         session.commit()
     except BaseException:

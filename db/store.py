@@ -7,18 +7,20 @@ nothing outside ``db/`` handles an ORM row. Times are stored as naive UTC and re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.labels import Label
 from bot.core.models import Paper, Prediction
 from bot.core.states import RunStatus
 from db.schema import ClassificationRow, EmbeddingRow, PaperRow, Run
+from db.upsert import upsert
 
 
 def utcnow() -> datetime:
@@ -130,6 +132,10 @@ def paper_from_row(row: PaperRow) -> Paper:
         updated=from_db(row.updated), comment=row.comment, journal_ref=row.journal_ref, doi=row.doi)
 
 
+_VALUE_COLUMNS = ("version", "title", "abstract", "authors", "categories", "primary_category", "published",
+                  "updated", "comment", "journal_ref", "doi")
+
+
 def _values(paper: Paper) -> dict[str, object]:
     return {
         "version": paper.version, "title": paper.title, "abstract": paper.abstract,
@@ -140,36 +146,54 @@ def _values(paper: Paper) -> dict[str, object]:
     }
 
 
+def _stored(session: Session, arxiv_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    """The stored values of these papers (plain rows: nothing enters the session's identity map)."""
+    table = PaperRow.__table__
+    found: dict[str, Mapping[str, Any]] = {}
+    for start in range(0, len(arxiv_ids), 500):
+        rows = session.execute(select(table).where(table.c.arxiv_id.in_(arxiv_ids[start:start + 500])))
+        found.update({row.arxiv_id: row._mapping for row in rows})
+    return found
+
+
+def _refresh_if_not_older(table: Table, excluded: Any) -> dict[str, ColumnElement[Any]]:
+    """The update of a known paper: its values from a newer-or-equal version only; ``last_seen_run`` from
+    every sighting; ``first_seen_run`` never."""
+    newer = excluded.version >= table.c.version
+    update: dict[str, ColumnElement[Any]] = {
+        name: case((newer, excluded[name]), else_=table.c[name]) for name in _VALUE_COLUMNS}
+    update["last_seen_run"] = func.coalesce(excluded.last_seen_run, table.c.last_seen_run)
+    return update
+
+
 def upsert_papers(session: Session, papers: Iterable[Paper], run_id: int | None = None) -> UpsertCounts:
-    """Insert new papers; refresh known ones from a newer (or equal) version. Keyed on the base id."""
+    """Insert new papers; refresh known ones from a newer (or equal) version. Keyed on the base id.
+
+    The counts come from what was stored before the write; the write itself is one ``INSERT ... ON
+    CONFLICT`` (``db/upsert.py``), so a paper another process stored meanwhile is refreshed by the same
+    rule (the higher version wins), never a failure.
+    """
     new = updated = unchanged = 0
     latest: dict[str, Paper] = {}
     for paper in papers:  # one row per base id even if a batch holds v1 and v2
         kept = latest.get(paper.arxiv_id)
         if kept is None or paper.version >= kept.version:
             latest[paper.arxiv_id] = paper
-    existing = {row.arxiv_id: row for row in session.scalars(
-        select(PaperRow).where(PaperRow.arxiv_id.in_(list(latest))))} if latest else {}
+    existing = _stored(session, list(latest))
+    rows: list[dict[str, object]] = []
     for arxiv_id, paper in latest.items():
-        row = existing.get(arxiv_id)
         values = _values(paper)
+        rows.append({"arxiv_id": arxiv_id, **values, "first_seen_run": run_id, "last_seen_run": run_id})
+        row = existing.get(arxiv_id)
         if row is None:
-            session.add(PaperRow(arxiv_id=arxiv_id, first_seen_run=run_id, last_seen_run=run_id,
-                                 **values))
             new += 1
-            continue
-        row.last_seen_run = run_id if run_id is not None else row.last_seen_run
-        if paper.version < row.version:
+        elif paper.version < row["version"]:
             unchanged += 1
-            continue
-        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-        if changed:
-            for key, value in changed.items():
-                setattr(row, key, value)
+        elif any(row[k] != v for k, v in values.items()):
             updated += 1
         else:
             unchanged += 1
-    session.flush()
+    upsert(session, PaperRow, rows, set_=_refresh_if_not_older, keep=("first_seen_run",))
     return UpsertCounts(new, updated, unchanged)
 
 
@@ -201,10 +225,9 @@ def save_embeddings(session: Session, model: str, arxiv_ids: Sequence[str], vect
         raise ValueError("one vector per paper")
     matrix = np.ascontiguousarray(vectors, dtype="<f4")
     now = to_db(utcnow())
-    for arxiv_id, vector in zip(arxiv_ids, matrix, strict=True):
-        session.merge(EmbeddingRow(arxiv_id=arxiv_id, model=model, dim=int(vector.shape[0]),
-                                   vector=vector.tobytes(), created_at=now))
-    session.flush()
+    upsert(session, EmbeddingRow, [
+        {"arxiv_id": arxiv_id, "model": model, "dim": int(vector.shape[0]), "vector": vector.tobytes(),
+         "created_at": now} for arxiv_id, vector in zip(arxiv_ids, matrix, strict=True)])
 
 
 def load_embeddings(session: Session, model: str,
@@ -242,13 +265,11 @@ def all_papers(session: Session) -> list[Paper]:
 
 def save_predictions(session: Session, predictions: dict[str, Prediction]) -> None:
     now = to_db(utcnow())
-    for arxiv_id, p in predictions.items():
-        session.merge(ClassificationRow(
-            arxiv_id=arxiv_id, label=p.label.value, probability=p.probability,
-            probabilities=json.dumps(p.probabilities, sort_keys=True), runner_up=p.runner_up.value,
-            needs_review=p.needs_review, reason=p.reason, model_version=p.model_version,
-            classified_at=now))
-    session.flush()
+    upsert(session, ClassificationRow, [
+        {"arxiv_id": arxiv_id, "label": p.label.value, "probability": p.probability,
+         "probabilities": json.dumps(p.probabilities, sort_keys=True), "runner_up": p.runner_up.value,
+         "needs_review": p.needs_review, "reason": p.reason, "model_version": p.model_version,
+         "classified_at": now} for arxiv_id, p in predictions.items()])
 
 
 def _prediction(row: ClassificationRow) -> Prediction:
@@ -295,7 +316,6 @@ def save_text_vectors(session: Session, model: str, texts: Sequence[str], vector
     from db.schema import TextEmbeddingRow
 
     matrix = np.ascontiguousarray(vectors, dtype="<f4")
-    for text, vector in zip(texts, matrix, strict=True):
-        session.merge(TextEmbeddingRow(text_hash=text_hash(text), model=model,
-                                       dim=int(vector.shape[0]), vector=vector.tobytes()))
-    session.flush()
+    upsert(session, TextEmbeddingRow, [
+        {"text_hash": text_hash(text), "model": model, "dim": int(vector.shape[0]),
+         "vector": vector.tobytes()} for text, vector in zip(texts, matrix, strict=True)])

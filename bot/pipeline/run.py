@@ -100,21 +100,20 @@ def run(settings: Settings, engine: Engine, options: RunOptions, *,
         report.run_id = store.start_run(session, "run")
     publisher = None
     try:
-        publisher = _publisher(settings, options)
-        outcome = _run(settings, engine, options, report, publisher, embedder)
+        with stages.failing_run(engine, report.run_id):  # any error, Ctrl-C included, ends the run failed
+            publisher = _publisher(settings, options)
+            outcome = _run(settings, engine, options, report, publisher, embedder)
+            with session_scope(engine) as session:
+                store.finish_run(session, report.run_id, RunStatus.SUCCESS, fetched=report.fetched,
+                                 new=report.new, updated=report.updated, skipped=report.skipped)
     except BaseException as exc:
         report.status = RunStatus.FAILED
-        report.errors.append(str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}")
-        with session_scope(engine) as session:
-            store.finish_run(session, report.run_id, RunStatus.FAILED, error=report.errors[-1])
+        report.errors.append(stages.error_text(exc))
         _write_report(options.out_dir, report)
         raise
     finally:
         if publisher is not None:
             publisher.close()
-    with session_scope(engine) as session:
-        store.finish_run(session, report.run_id, RunStatus.SUCCESS, fetched=report.fetched, new=report.new,
-                         updated=report.updated, skipped=report.skipped)
     _write_report(options.out_dir, report)
     _write_step_summary(settings, report)
     return outcome

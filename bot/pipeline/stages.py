@@ -9,7 +9,8 @@ before untouched and the fetch watermark where it was.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -87,20 +88,37 @@ def fetch(settings: Settings, engine: Engine, *, since: datetime | None = None,
     window_start, window_end, kind = fetch_window(settings, engine, since, until)
     with session_scope(engine) as session:
         run_id = store.start_run(session, kind, window_start, window_end)
-    try:
+    with failing_run(engine, run_id):  # the run ends failed on any error, the store's included
         result = fetch_papers(settings.arxiv, window_start, window_end, progress=progress)
-    except BaseException as exc:
-        message = str(exc) if isinstance(exc, BotError) else f"{type(exc).__name__}: {exc}"
-        with session_scope(engine) as session:
-            store.finish_run(session, run_id, RunStatus.FAILED, error=message or type(exc).__name__)
-        raise
-    status = RunStatus.EMPTY if getattr(result, "suspicious_empty", False) else RunStatus.SUCCESS
-    with session_scope(engine) as session:  # papers and the watermark land together, or not at all
-        counts = store.upsert_papers(session, result.papers, run_id)
-        store.finish_run(session, run_id, status, fetched=len(result.papers), new=counts.new,
-                         updated=counts.updated, skipped=result.skipped, requests=result.requests)
+        status = RunStatus.EMPTY if getattr(result, "suspicious_empty", False) else RunStatus.SUCCESS
+        with session_scope(engine) as session:  # papers and the watermark land together, or not at all
+            counts = store.upsert_papers(session, result.papers, run_id)
+            store.finish_run(session, run_id, status, fetched=len(result.papers), new=counts.new,
+                             updated=counts.updated, skipped=result.skipped, requests=result.requests)
     return FetchOutcome(run_id, kind, window_start, window_end, len(result.papers), counts.new,
                         counts.updated, counts.unchanged, result.skipped, result.requests, status)
+
+
+def error_text(exc: BaseException) -> str:
+    """How a run's error is recorded: a BotError's own message, else its type and message."""
+    message, name = str(exc), type(exc).__name__
+    return (message if isinstance(exc, BotError) else f"{name}: {message}") if message else name
+
+
+@contextmanager
+def failing_run(engine: Engine, run_id: int) -> Iterator[None]:
+    """Record the run as failed when the block raises anything (Ctrl-C and ``SystemExit`` too), then let
+    the exception go on. When even that write fails (the database gone), it is logged and the original
+    exception still wins; the next run closes the row once it is stale (``store.STALE_RUN_AFTER``)."""
+    try:
+        yield
+    except BaseException as exc:
+        try:
+            with session_scope(engine) as session:
+                store.finish_run(session, run_id, RunStatus.FAILED, error=error_text(exc))
+        except Exception as again:  # noqa: BLE001 - the original error is the one to report
+            log.error("cannot record run %d as failed: %s", run_id, again)
+        raise
 
 
 # --- embed and classify -----------------------------------------------------------------------------

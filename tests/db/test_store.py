@@ -113,3 +113,70 @@ def test_predictions_round_trip(engine: Engine) -> None:
     with session_scope(engine) as s:
         got = store.get_prediction(s, "2501.00001")
         assert got is not None and got[0] == prediction
+
+
+def test_a_paper_another_writer_stored_after_the_read_is_refreshed_not_a_failure(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    with session_scope(engine) as s:
+        first = store.start_run(s, "fetch")
+        store.upsert_papers(s, [paper("2501.00001", 2, "v2"), paper("2501.00002", 1, "v1")], first)
+    monkeypatch.setattr(store, "_stored", lambda session, ids: {})  # as if read before they were written
+    with session_scope(engine) as s:
+        second = store.start_run(s, "fetch")
+        counts = store.upsert_papers(s, [paper("2501.00001", 1, "older"), paper("2501.00002", 3, "v3")],
+                                     second)
+        assert counts == store.UpsertCounts(2, 0, 0)  # counted from the (stale) read, written by the rule
+        assert [store.get_paper(s, i).title for i in ("2501.00001", "2501.00002")] == ["v2", "v3"]  # type: ignore[union-attr]
+    with session_scope(engine) as s:
+        seen = s.execute(text("SELECT arxiv_id, version, first_seen_run, last_seen_run FROM papers "
+                              "ORDER BY arxiv_id")).all()
+    assert [tuple(r) for r in seen] == [("2501.00001", 2, first, second), ("2501.00002", 3, first, second)]
+
+
+def test_a_sighting_without_a_run_keeps_last_seen_run(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        run = store.start_run(s, "fetch")
+        store.upsert_papers(s, [paper("2501.00001")], run)
+        assert store.upsert_papers(s, [paper("2501.00001")]) == store.UpsertCounts(0, 0, 1)
+        assert s.execute(text("SELECT last_seen_run FROM papers")).scalar() == run
+
+
+def test_upsert_overwrites_or_ignores_and_expires_loaded_rows(engine: Engine) -> None:
+    from db.schema import EmbeddingRow
+    from db.upsert import upsert
+
+    row = {"arxiv_id": "2501.00001", "model": "m", "dim": 1, "vector": b"\x00" * 4,
+           "created_at": store.to_db(T0)}
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001")])
+        upsert(s, EmbeddingRow, [row])
+        loaded = s.get(EmbeddingRow, ("2501.00001", "m"))
+        assert loaded is not None and loaded.vector == b"\x00" * 4
+        upsert(s, EmbeddingRow, [row | {"vector": b"\x01" * 4}])
+        assert loaded.vector == b"\x01" * 4  # expired and read again, not the stale object
+        upsert(s, EmbeddingRow, [row | {"vector": b"\x02" * 4}], ignore=True)
+        assert loaded.vector == b"\x01" * 4
+        upsert(s, EmbeddingRow, [])
+        upsert(s, EmbeddingRow, [row | {"vector": b"\x03" * 4}, row | {"vector": b"\x04" * 4}])
+        assert loaded.vector == b"\x04" * 4  # one key twice in a batch: the later row
+        assert s.execute(text("SELECT count(*) FROM embeddings")).scalar() == 1
+
+
+def test_saving_predictions_and_vectors_twice_replaces_them(engine: Engine) -> None:
+    probabilities = {"distillation": 0.05, "pruning": 0.8, "quantization": 0.05, "other": 0.05,
+                     "irrelevant": 0.05}
+    first = Prediction(Label.PRUNING, 0.8, probabilities, Label.OTHER, 0.05, False, "r", "v1")
+    second = Prediction(Label.PRUNING, 0.8, probabilities, Label.OTHER, 0.05, True, "r2", "v2")
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper("2501.00001")])
+        store.save_predictions(s, {"2501.00001": first})
+        store.save_predictions(s, {"2501.00001": second})
+        store.save_embeddings(s, "m", ["2501.00001"], np.ones((1, 2), dtype=np.float32))
+        store.save_embeddings(s, "m", ["2501.00001"], np.zeros((1, 2), dtype=np.float32))
+        store.save_text_vectors(s, "m", ["a text"], np.ones((1, 2), dtype=np.float32))
+        store.save_text_vectors(s, "m", ["a text"], np.zeros((1, 2), dtype=np.float32))
+    with session_scope(engine) as s:
+        assert store.get_prediction(s, "2501.00001")[0] == second  # type: ignore[index]
+        np.testing.assert_array_equal(store.load_embeddings(s, "m")[1], np.zeros((1, 2)))
+        cached = store.cached_text_vectors(s, "m", ["a text"])
+        np.testing.assert_array_equal(next(iter(cached.values())), np.zeros(2))

@@ -1,0 +1,64 @@
+"""Insert-or-update by primary key in one statement (``INSERT ... ON CONFLICT``), for SQLite and PostgreSQL.
+
+A write that another process may make at the same moment (the same paper fetched twice, the same vectors
+saved twice) must not fail because the other one inserted the row first: ``upsert`` lets the database
+settle it. The dialect's own ``insert`` is taken from the session's bind, so the SQL is SQLite's or
+PostgreSQL's as the database is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table
+from sqlalchemy.orm import Session
+
+from bot.core.errors import StoreError
+from db.schema import Base
+
+# (the table, the row proposed for insertion: ``excluded``) -> column name -> the value to update it to
+SetClause = Callable[[Table, Any], Mapping[str, ColumnElement[Any]]]
+
+
+def _insert(session: Session, table: Table) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
+    if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    raise StoreError(f"paperbot stores in SQLite or PostgreSQL, not {name}")
+
+
+def upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, object]], *,
+           set_: SetClause | None = None, keep: Sequence[str] = (), ignore: bool = False) -> None:
+    """Insert ``rows`` into ``model``'s table; a row whose primary key exists is updated instead.
+
+    By default every column given (except the key and ``keep``) takes the new value; ``set_`` overrides
+    the update of the columns it names; ``ignore`` leaves an existing row as it is. ORM objects of these
+    rows already loaded into ``session`` are expired, so the next read sees what is stored.
+    """
+    if not rows:
+        return
+    table = model.__table__
+    assert isinstance(table, Table)
+    key = [column.name for column in table.primary_key.columns]
+    statement = _insert(session, table)
+    if ignore:
+        statement = statement.on_conflict_do_nothing(index_elements=key)
+    else:
+        update: dict[str, Any] = {name: statement.excluded[name] for name in rows[0]
+                                  if name not in key and name not in keep}
+        update.update(set_(table, statement.excluded) if set_ is not None else {})
+        statement = statement.on_conflict_do_update(index_elements=key, set_=update)
+    unique = {tuple(row[name] for name in key): dict(row) for row in rows}
+    session.flush()  # pending ORM rows first (a run a paper refers to, say)
+    session.execute(statement, list(unique.values()))
+    written = set(unique)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and tuple(getattr(obj, name) for name in key) in written:
+            session.expire(obj)
