@@ -115,24 +115,6 @@ def test_predictions_round_trip(engine: Engine) -> None:
         assert got is not None and got[0] == prediction
 
 
-def test_a_paper_another_writer_stored_after_the_read_is_refreshed_not_a_failure(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    with session_scope(engine) as s:
-        first = store.start_run(s, "fetch")
-        store.upsert_papers(s, [paper("2501.00001", 2, "v2"), paper("2501.00002", 1, "v1")], first)
-    monkeypatch.setattr(store, "_stored", lambda session, ids: {})  # as if read before they were written
-    with session_scope(engine) as s:
-        second = store.start_run(s, "fetch")
-        counts = store.upsert_papers(s, [paper("2501.00001", 1, "older"), paper("2501.00002", 3, "v3")],
-                                     second)
-        assert counts == store.UpsertCounts(2, 0, 0)  # counted from the (stale) read, written by the rule
-        assert [store.get_paper(s, i).title for i in ("2501.00001", "2501.00002")] == ["v2", "v3"]  # type: ignore[union-attr]
-    with session_scope(engine) as s:
-        seen = s.execute(text("SELECT arxiv_id, version, first_seen_run, last_seen_run FROM papers "
-                              "ORDER BY arxiv_id")).all()
-    assert [tuple(r) for r in seen] == [("2501.00001", 2, first, second), ("2501.00002", 3, first, second)]
-
-
 def test_a_sighting_without_a_run_keeps_last_seen_run(engine: Engine) -> None:
     with session_scope(engine) as s:
         run = store.start_run(s, "fetch")

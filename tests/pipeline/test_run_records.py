@@ -1,27 +1,31 @@
 """Every path that records a run (``stages.fetch``, ``pipeline.run.run``) ends it ``failed`` on any error,
-Ctrl-C and ``SystemExit`` included, and the original exception still reaches the caller."""
+Ctrl-C included, and the original error still reaches the caller: real failures only (the loopback arXiv
+server failing or stalling, a real SIGINT to a real process, a list that cannot be read)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from bot.arxiv import client
-from bot.arxiv.client import FetchResult
 from bot.core.config import Settings
-from bot.core.errors import FetchError
+from bot.core.errors import BotError, FetchError
 from bot.core.states import RunStatus
 from bot.pipeline import run as pipeline
 from bot.pipeline import stages
 from db import store
-from db.session import session_scope
-from tests.support.store import T0, paper
+from db.session import open_database, session_scope
+from tests.support.arxiv_server import ArxivServer, Fault
 
-ERRORS = [KeyboardInterrupt(), SystemExit(3), FetchError("arXiv answered 503"), RuntimeError("boom")]
-TEXTS = ["KeyboardInterrupt", "SystemExit: 3", "arXiv answered 503", "RuntimeError: boom"]
+ROOT = Path(__file__).resolve().parents[2]
+SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
 
 
 def _runs(engine: Engine) -> list[store.RunInfo]:
@@ -29,81 +33,48 @@ def _runs(engine: Engine) -> list[store.RunInfo]:
         return store.recent_runs(session)
 
 
-def _fetched(*_args: object, **_kw: object) -> FetchResult:
-    return FetchResult([paper("2501.00001")], 1, 1, 1, 0, "q")
-
-
-@pytest.mark.parametrize(("error", "recorded"), list(zip(ERRORS, TEXTS, strict=True)))
-def test_a_fetch_that_raises_ends_failed(engine: Engine, monkeypatch: pytest.MonkeyPatch,
-                                         error: BaseException, recorded: str) -> None:
-    def fail(*_args: object, **_kw: object) -> None:
-        raise error
-
-    monkeypatch.setattr(client, "fetch_papers", fail)
-    with pytest.raises(type(error)):
-        stages.fetch(Settings(), engine, since=T0 - timedelta(days=1), until=T0)
+def test_a_fetch_that_fails_ends_failed_and_moves_nothing(engine: Engine, arxiv_server: ArxivServer) -> None:
+    arxiv_server.add_synthetic(5, start=SINCE, end=UNTIL)
+    arxiv_server.fail(Fault.HTTP_503, times=10)
+    settings = Settings(arxiv=arxiv_server.settings(max_retries=0))
+    with pytest.raises(FetchError) as err:
+        stages.fetch(settings, engine, since=SINCE, until=UNTIL)
     [run] = _runs(engine)
-    assert (run.status, run.error) == (RunStatus.FAILED, recorded) and run.finished_at is not None
-
-
-def test_a_fetch_whose_store_write_fails_ends_failed_with_nothing_stored(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(*_args: object, **_kw: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(client, "fetch_papers", _fetched)
-    monkeypatch.setattr(store, "upsert_papers", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        stages.fetch(Settings(), engine, since=T0 - timedelta(days=1), until=T0)
-    [run] = _runs(engine)
-    assert run.status == RunStatus.FAILED
+    assert (run.status, run.error) == (RunStatus.FAILED, str(err.value)) and run.finished_at is not None
     with session_scope(engine) as session:
         assert store.count_papers(session) == 0 and store.watermark(session) is None
 
 
-def test_when_even_the_failure_cannot_be_recorded_the_original_error_wins(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*_args: object, **_kw: object) -> None:
-        raise FetchError("arXiv answered 503")
+def test_ctrl_c_during_a_fetch_ends_its_run_failed(db_url: str, arxiv_server: ArxivServer,
+                                                   tmp_path: Path) -> None:
+    arxiv_server.add_synthetic(5, start=SINCE, end=UNTIL)
+    arxiv_server.fail(Fault.STALL, times=1, seconds=30)
+    (tmp_path / "paperbot.toml").write_text('[arxiv]\nquery = "abs:diffusion"\ndelay_seconds = 0.0\n'
+                                            "read_timeout_seconds = 60.0\n")
+    env = dict(os.environ, PAPERBOT_ARXIV_API_URL=arxiv_server.url, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "bot", "--db", db_url, "fetch", "--since", "2026-03-01",
+                                "--until", "2026-03-31"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not arxiv_server.requests and time.monotonic() < deadline:  # the request is in, unanswered
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1 and "interrupted" in stderr
+    engine = open_database(db_url)
+    try:
+        [run] = _runs(engine)
+    finally:
+        engine.dispose()
+    assert (run.kind, run.status, run.error) == ("backfill", RunStatus.FAILED, "KeyboardInterrupt")
 
-    def broken(*_args: object, **_kw: object) -> None:
-        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(client, "fetch_papers", fail)
-    monkeypatch.setattr(store, "finish_run", broken)
-    with pytest.raises(FetchError, match="503"):
-        stages.fetch(Settings(), engine, since=T0 - timedelta(days=1), until=T0)
-
-
-@pytest.mark.parametrize(("error", "recorded"), list(zip(ERRORS, TEXTS, strict=True)))
-def test_a_pipeline_run_that_raises_ends_failed(engine: Engine, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch, error: BaseException,
-                                                recorded: str) -> None:
-    def fail(*_args: object, **_kw: object) -> None:
-        raise error
-
-    monkeypatch.setattr(pipeline, "_run", fail)
+def test_a_pipeline_run_that_fails_ends_failed_with_its_report(engine: Engine, tmp_path: Path) -> None:
     listing = tmp_path / "list.md"
-    listing.write_text("# List\n")
-    with pytest.raises(type(error)):
-        pipeline.run(Settings(), engine, pipeline.RunOptions(out_dir=tmp_path / "out", list_path=listing))
+    listing.write_bytes(b"# List\n\n\xff\xfe not UTF-8\n")
+    options = pipeline.RunOptions(out_dir=tmp_path / "out", list_path=listing, fetch=False)
+    with pytest.raises(BotError, match="cannot read the list"):
+        pipeline.run(Settings(), engine, options)
     [run] = _runs(engine)
-    assert (run.kind, run.status, run.error) == ("run", RunStatus.FAILED, recorded)
+    assert (run.kind, run.status) == ("run", RunStatus.FAILED) and "cannot read the list" in (run.error or "")
     assert (tmp_path / "out" / "report.json").is_file()
-
-
-def test_a_pipeline_run_whose_last_write_fails_ends_failed(engine: Engine, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    finish = store.finish_run
-
-    def no_success(session: object, run_id: int, status: RunStatus, **kw: object) -> None:
-        if status == RunStatus.SUCCESS:
-            raise SystemExit("terminated")
-        finish(session, run_id, status, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline, "_run", lambda *a, **k: None)
-    monkeypatch.setattr(store, "finish_run", no_success)
-    with pytest.raises(SystemExit):
-        pipeline.run(Settings(), engine, pipeline.RunOptions(out_dir=tmp_path / "out", list_path=tmp_path))
-    [run] = _runs(engine)
-    assert (run.status, run.error) == (RunStatus.FAILED, "SystemExit: terminated")
