@@ -299,7 +299,8 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
         model=environ.get("PAPERBOT_LLM_MODEL") or judge.model,
         token=environ.get("PAPERBOT_LLM_TOKEN") or environ.get("GITHUB_TOKEN") or None,
     )
-    settings = replace(settings, github=github, judge=judge, step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
+    settings = replace(settings, github=github, judge=judge,
+                       step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
     if settings.arxiv.user_agent == DEFAULT_USER_AGENT and github.repository:
         home = (f"https://github.com/{github.repository}" if github.api_url == DEFAULT_GITHUB_API_URL
                 else f"{github.api_url} {github.repository}")
