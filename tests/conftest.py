@@ -27,7 +27,7 @@ os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server"]
+pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server", "tests.support.llm_server"]
 
 
 @pytest.fixture
