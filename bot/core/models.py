@@ -113,6 +113,17 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What the optional LLM judge said of one paper (``bot/judge``); cached per model and prompt version."""
+
+    label: Label
+    secondary: Label | None
+    reason: str
+    model: str
+    prompt_version: str
+
+
+@dataclass(frozen=True)
 class Addition:
     """A paper the bot proposes to add to one section of the list."""
 
@@ -122,6 +133,9 @@ class Addition:
     reason: str = ""
     code_url: str | None = None
     other_section: Label | None = None  # the runner-up section when the section is a toss-up
+    # where the LLM judge and the local model disagree: the local model's label, the judge's reason
+    local_label: Label | None = None
+    judge_reason: str | None = None
 
 
 @dataclass

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.core.config import JudgeSettings
-from bot.core.models import Paper
-from bot.judge.prompt import FORMATS, Verdict, parse_answer, request_body
+from bot.core.models import Paper, Verdict
+from bot.judge.prompt import FORMATS, parse_answer, request_body
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from bot.core.labels import LABEL_VALUES, Label
-from bot.core.models import Paper
+from bot.core.models import Paper, Verdict
 
 # Bump it whenever the prompt or the answer's shape changes: cached verdicts are keyed by it.
 PROMPT_VERSION = "judge-v1"
@@ -50,17 +49,6 @@ SCHEMA: dict[str, Any] = {
     "required": ["label", "secondary", "reason"],
     "additionalProperties": False,
 }
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the judge said of one paper."""
-
-    label: Label
-    secondary: Label | None
-    reason: str
-    model: str
-    prompt_version: str = PROMPT_VERSION
 
 
 def paper_data(paper: Paper) -> str:
@@ -116,4 +104,5 @@ def parse_answer(payload: Any, model: str) -> Verdict:
     text = " ".join(reason.split()) if isinstance(reason, str) else ""
     if len(text) > REASON_MAX_CHARS:
         text = text[: REASON_MAX_CHARS - 1].rstrip() + "\u2026"
-    return Verdict(label=first, secondary=second if second is not first else None, reason=text, model=model)
+    return Verdict(label=first, secondary=second if second is not first else None, reason=text, model=model,
+                   prompt_version=PROMPT_VERSION)
