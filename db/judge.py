@@ -12,25 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.labels import Label
-from bot.core.models import Verdict
+from bot.core.models import JudgeVerdict
 from db.schema import JudgeVerdictRow
 from db.store import to_db, utcnow
 
 
-def _verdict(row: JudgeVerdictRow) -> Verdict:
+def _verdict(row: JudgeVerdictRow) -> JudgeVerdict:
     secondary = Label(row.secondary) if row.secondary and row.secondary in Label._value2member_map_ else None
-    return Verdict(label=Label(row.label), secondary=secondary, reason=row.reason, model=row.model,
+    return JudgeVerdict(label=Label(row.label), secondary=secondary, reason=row.reason, model=row.model,
                    prompt_version=row.prompt_version)
 
 
 def cached_verdicts(session: Session, model: str, prompt_version: str,
-                    arxiv_ids: Iterable[str] | None = None) -> dict[str, Verdict]:
+                    arxiv_ids: Iterable[str] | None = None) -> dict[str, JudgeVerdict]:
     """The stored verdicts of this judge (model and prompt version), of ``arxiv_ids`` or of every paper."""
     query = select(JudgeVerdictRow).where(JudgeVerdictRow.model == model,
                                           JudgeVerdictRow.prompt_version == prompt_version)
     if arxiv_ids is not None:
         ids = list(arxiv_ids)
-        found: dict[str, Verdict] = {}
+        found: dict[str, JudgeVerdict] = {}
         for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
             chunk = query.where(JudgeVerdictRow.arxiv_id.in_(ids[start:start + 500]))
             found.update({row.arxiv_id: _verdict(row) for row in session.scalars(chunk)})
@@ -38,7 +38,7 @@ def cached_verdicts(session: Session, model: str, prompt_version: str,
     return {row.arxiv_id: _verdict(row) for row in session.scalars(query)}
 
 
-def save_verdict(session: Session, arxiv_id: str, verdict: Verdict) -> None:
+def save_verdict(session: Session, arxiv_id: str, verdict: JudgeVerdict) -> None:
     session.merge(JudgeVerdictRow(
         arxiv_id=arxiv_id, model=verdict.model, prompt_version=verdict.prompt_version,
         label=verdict.label.value, secondary=verdict.secondary.value if verdict.secondary else None,

@@ -113,7 +113,7 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class JudgeVerdict:
     """What the optional LLM judge said of one paper (``bot/judge``); cached per model and prompt version."""
 
     label: Label
@@ -150,6 +150,7 @@ class RunReport:
     skipped: int = 0
     embedded: int = 0
     classified: int = 0
+    judged: int = 0  # new verdicts of the LLM judge
     proposed: int = 0
     needs_review: int = 0
     already_listed: int = 0

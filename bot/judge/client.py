@@ -1,13 +1,14 @@
 """The LLM judge's client: one POST to ``{url}/chat/completions`` per paper, paced, retried within a budget.
 
 Any OpenAI-compatible chat-completions endpoint serves (GitHub Models, llama.cpp, Ollama, vLLM). The judge
-is advice: ``Judge.ask`` returns a ``Verdict`` or None, and None means "keep the local prediction". A timeout,
-a refused connection, a 4xx or 5xx answer, an answer that is not the JSON asked for, a label outside the five
-and an exhausted budget each give None and one log line naming the host, the status and the attempt; never
-the token, never the prompt. 429 and 5xx answers, timeouts and connection errors are retried (at least
-``Retry-After`` apart) while ``retry_budget_seconds`` lasts: the run's total time spent on failed attempts and
-waits. Once it is spent, the judge asks nothing more this run. A 400 to ``response_format`` makes it ask with
-the next, looser format (json_schema → json_object → none) for the rest of the run.
+is advice: ``Judge.ask`` returns a ``JudgeVerdict`` or None, and None means "keep the local prediction".
+A timeout, a refused connection, a 4xx or 5xx answer, an answer that is not the JSON asked for, a label
+outside the five and an exhausted budget each give None and one log line naming the host, the status and
+the attempt; never the token, never the prompt. 429 and 5xx answers, timeouts and connection errors are
+retried (at least ``Retry-After`` apart) while ``retry_budget_seconds`` lasts: the run's total time spent
+on failed attempts and waits. Once it is spent, the judge asks nothing more this run. A 400 about
+``response_format`` makes it ask with the next, looser format (json_schema, json_object, none) for the
+rest of the run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.core.config import JudgeSettings
-from bot.core.models import Paper, Verdict
+from bot.core.models import JudgeVerdict, Paper
 from bot.judge.prompt import FORMATS, parse_answer, request_body
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class Judge:
         self._sleep(wait)
         return True
 
-    def ask(self, paper: Paper) -> Verdict | None:
+    def ask(self, paper: Paper) -> JudgeVerdict | None:
         """The judge's verdict on ``paper``, or None (logged) when there is none to be had."""
         if self.exhausted:
             self._fail(paper, "nothing: the retry budget is spent", 0)
@@ -160,7 +161,7 @@ class Judge:
                 return None
             return self._verdict(paper, response, attempt)
 
-    def _verdict(self, paper: Paper, response: httpx.Response, attempt: int) -> Verdict | None:
+    def _verdict(self, paper: Paper, response: httpx.Response, attempt: int) -> JudgeVerdict | None:
         try:
             payload: Any = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from bot.core.labels import LABEL_VALUES, Label
-from bot.core.models import Paper, Verdict
+from bot.core.models import JudgeVerdict, Paper
 
 # Bump it whenever the prompt or the answer's shape changes: cached verdicts are keyed by it.
 PROMPT_VERSION = "judge-v1"
@@ -78,7 +78,7 @@ def request_body(paper: Paper, rubric: str, model: str, fmt: str) -> dict[str, A
 _FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(?P<body>.*?)\s*```\s*$", re.DOTALL)
 
 
-def parse_answer(payload: Any, model: str) -> Verdict:
+def parse_answer(payload: Any, model: str) -> JudgeVerdict:
     """The verdict in a chat-completions response; ValueError naming what is wrong (never echoing it)."""
     try:
         content = payload["choices"][0]["message"]["content"]
@@ -104,5 +104,5 @@ def parse_answer(payload: Any, model: str) -> Verdict:
     text = " ".join(reason.split()) if isinstance(reason, str) else ""
     if len(text) > REASON_MAX_CHARS:
         text = text[: REASON_MAX_CHARS - 1].rstrip() + "\u2026"
-    return Verdict(label=first, secondary=second if second is not first else None, reason=text, model=model,
-                   prompt_version=PROMPT_VERSION)
+    return JudgeVerdict(label=first, secondary=second if second is not first else None, reason=text,
+                        model=model, prompt_version=PROMPT_VERSION)
