@@ -83,7 +83,8 @@ def test_the_judges_label_files_the_paper_and_the_local_one_is_kept(
     additions, review, _ = candidates(settings, engine, {})
     filed = {a.paper.arxiv_id: a for a in additions}
     assert set(filed) == {"2601.00001", "2601.00002", "2601.00004"} and review == []
-    assert filed["2601.00002"].label is Label.PRUNING and filed["2601.00002"].local_label is Label.QUANTIZATION
+    judged = filed["2601.00002"]
+    assert judged.label is Label.PRUNING and judged.local_label is Label.QUANTIZATION
     assert filed["2601.00004"].judge_reason == "A fast solver."
     assert filed["2601.00001"].local_label is None  # never asked: the local model's
     with session_scope(engine) as s:  # the local prediction is kept
@@ -111,7 +112,8 @@ def test_every_failure_leaves_the_run_green_with_the_local_label(
 def test_a_judge_that_is_off_asks_nothing(llm_server: LLMServer, engine: Engine,
                                           seeded: dict[str, Prediction]) -> None:
     assert judging.judge_predictions(Settings(), engine, seeded).asked == 0
-    assert judging.judge_predictions(settings_for(llm_server, max_papers_per_run=0), engine, seeded).asked == 0
+    capped = settings_for(llm_server, max_papers_per_run=0)
+    assert judging.judge_predictions(capped, engine, seeded).asked == 0
     assert llm_server.requests == []
 
 
