@@ -242,3 +242,13 @@ def corpus_rows(paths: Iterable[Path] = TRAINING_FILES) -> list[LabelledPaper]:
 def training_corpus() -> list[LabelledPaper]:
     """The labelled corpus shipped with the package, with its readers' disagreements settled."""
     return [settle_readers(paper) for paper in corpus_rows()]
+
+
+RUBRIC_FILE = "RUBRIC.md"
+
+
+def rubric_text() -> str:
+    """The labelling rubric (``classifier/data/RUBRIC.md``, package data): what the LLM judge is given."""
+    from importlib.resources import files
+
+    return (files("classifier") / "data" / RUBRIC_FILE).read_text(encoding="utf-8")

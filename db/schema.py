@@ -165,3 +165,18 @@ class TextEmbeddingRow(Base):
     model: Mapped[str] = mapped_column(String(100), primary_key=True)
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JudgeVerdictRow(Base):
+    """The LLM judge's verdict on a paper, per judge model and prompt version: a rerun asks nothing again."""
+
+    __tablename__ = "judge_verdicts"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    prompt_version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(20))
+    secondary: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    judged_at: Mapped[datetime] = mapped_column(DateTime)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # Tests never touch the internet and never read the developer's settings or tokens.
 for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_DB_URL",
-              "PAPERBOT_ARXIV_API_URL"):
+              "PAPERBOT_ARXIV_API_URL", "PAPERBOT_LLM_URL", "PAPERBOT_LLM_MODEL", "PAPERBOT_LLM_TOKEN"):
     os.environ.pop(_name, None)
 # A test that forgets to point at a loopback server gets "connection refused", never the internet.
 os.environ["PAPERBOT_ARXIV_API_URL"] = "http://127.0.0.1:9/api/query"
@@ -27,7 +27,7 @@ os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server"]
+pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server", "tests.support.llm_server"]
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "bot.arxiv": {"bot.core", "db"},
     "bot.awesome": {"bot.core", "db"},
     "bot.github": {"bot.core", "db"},
-    "bot.pipeline": {"bot.core", "classifier", "db", "bot.arxiv", "bot.awesome", "bot.github"},
-    "bot.cli": {"bot.core", "classifier", "db", "bot.arxiv", "bot.awesome", "bot.github", "bot.pipeline",
-                "bot"},
+    "bot.judge": {"bot.core", "db"},
+    "bot.pipeline": {"bot.core", "classifier", "db", "bot.arxiv", "bot.awesome", "bot.github", "bot.judge"},
+    "bot.cli": {"bot.core", "classifier", "db", "bot.arxiv", "bot.awesome", "bot.github", "bot.judge",
+                "bot.pipeline", "bot"},
     "migrations": {"db", "bot.core"},
     "bot": {"bot.cli"},  # bot/__main__.py
 }

@@ -202,6 +202,11 @@ def _head(marker: str, proposed: int, review: int, counts: Mapping[str, int] | N
 
 def _row(addition: Addition, names: Mapping[str, str]) -> str:
     why = sanitize(addition.reason, max_chars=REASON_MAX_CHARS) or "-"
+    if addition.local_label is not None:  # filed by the LLM judge, where the local model differs
+        local = addition.local_label.value
+        judge = sanitize(addition.judge_reason or "", max_chars=REASON_MAX_CHARS) or "-"
+        why = (f"**LLM judge**: {judge} · *local model: {sanitize(names.get(local, local), max_chars=80)}"
+               f"{' (unsure)' if addition.local_label is addition.label else ''}*: {why}")
     if addition.other_section is not None:
         other = addition.other_section.value
         why = f"*or {sanitize(names.get(other, other), max_chars=80)}?* {why}"

@@ -67,8 +67,9 @@ class App:
         return open_publisher(self.settings.github, repository)
 
     def secrets(self) -> list[str]:
-        token = self._settings.github.token if self._settings else None
-        return [token] if token else []
+        if self._settings is None:
+            return []
+        return [t for t in (self._settings.github.token, self._settings.judge.token) if t]
 
     def _install_log_filter(self) -> None:
         secret_filter = SecretFilter(self.secrets())

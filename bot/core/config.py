@@ -140,6 +140,32 @@ class GitHubSettings:
     backoff_seconds: float = 2.0
 
 
+DEFAULT_JUDGE_MODEL = "openai/gpt-4.1-mini"  # a GitHub Models id; any name the endpoint serves
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    """The optional LLM judge: asked about the papers the local model is least sure of. Off without a URL."""
+
+    url: str | None = None  # base URL of an OpenAI-compatible API: {url}/chat/completions
+    model: str = DEFAULT_JUDGE_MODEL
+    token: str | None = field(default=None, repr=False)  # a secret: never printed
+    # asked about: papers whose P(relevant) = 1 - P(irrelevant) lies in [band_low, band_high]; the default
+    # holds the needs-review band [review_low, review_high] and the least confident filed or dropped papers
+    band_low: float = 0.2
+    band_high: float = 0.8
+    max_papers_per_run: int = 20
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    retry_budget_seconds: float = 180.0
+    # GitHub Models' free tier allows about 15 requests a minute for the small models
+    seconds_between_requests: float = 4.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///paperbot.db"
@@ -150,6 +176,7 @@ class Settings:
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     list: ListSettings = field(default_factory=ListSettings)
     github: GitHubSettings = field(default_factory=GitHubSettings)
+    judge: JudgeSettings = field(default_factory=JudgeSettings)
     source: str = "defaults"
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY on Actions: counts and the PR link go there
 
@@ -158,15 +185,17 @@ class Settings:
         data = asdict(self)
         if data["github"]["token"]:
             data["github"]["token"] = MASK
+        if data["judge"]["token"]:
+            data["judge"]["token"] = MASK
         data["database_url"] = mask_url(data["database_url"])
         return data
 
 
 _SECTIONS = {"arxiv": ArxivSettings, "classifier": ClassifierSettings, "list": ListSettings,
-             "github": GitHubSettings}
+             "github": GitHubSettings, "judge": JudgeSettings}
 _TOP_LEVEL = {"database_url", "out_dir", "schedule_cron", "max_new_papers"}
 # Never read from the file: they come from the environment GitHub Actions sets.
-_ENV_ONLY = {("github", "token")}
+_ENV_ONLY = {("github", "token"), ("judge", "token")}
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
@@ -263,7 +292,15 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
         repository=environ.get("GITHUB_REPOSITORY") or github.repository,
         api_url=(environ.get("GITHUB_API_URL") or github.api_url).rstrip("/"),
     )
-    settings = replace(settings, github=github, step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
+    judge = settings.judge
+    judge = replace(
+        judge,
+        url=(environ.get("PAPERBOT_LLM_URL") or judge.url or "").rstrip("/") or None,
+        model=environ.get("PAPERBOT_LLM_MODEL") or judge.model,
+        token=environ.get("PAPERBOT_LLM_TOKEN") or environ.get("GITHUB_TOKEN") or None,
+    )
+    settings = replace(settings, github=github, judge=judge,
+                       step_summary=environ.get("GITHUB_STEP_SUMMARY") or None)
     if settings.arxiv.user_agent == DEFAULT_USER_AGENT and github.repository:
         home = (f"https://github.com/{github.repository}" if github.api_url == DEFAULT_GITHUB_API_URL
                 else f"{github.api_url} {github.repository}")

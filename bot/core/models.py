@@ -118,6 +118,17 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class JudgeVerdict:
+    """What the optional LLM judge said of one paper (``bot/judge``); cached per model and prompt version."""
+
+    label: Label
+    secondary: Label | None
+    reason: str
+    model: str
+    prompt_version: str
+
+
+@dataclass(frozen=True)
 class Addition:
     """A paper the bot proposes to add to one section of the list."""
 
@@ -127,6 +138,9 @@ class Addition:
     reason: str = ""
     code_url: str | None = None
     other_section: Label | None = None  # the runner-up section when the section is a toss-up
+    # where the LLM judge and the local model disagree: the local model's label, the judge's reason
+    local_label: Label | None = None
+    judge_reason: str | None = None
 
 
 @dataclass
@@ -141,6 +155,7 @@ class RunReport:
     skipped: int = 0
     embedded: int = 0
     classified: int = 0
+    judged: int = 0  # new verdicts of the LLM judge
     proposed: int = 0
     needs_review: int = 0
     already_listed: int = 0

@@ -13,7 +13,7 @@ from bot.core.labels import SECTION_LABELS
 from bot.core.template import check_template
 
 if TYPE_CHECKING:
-    from bot.core.config import GitHubSettings, Settings
+    from bot.core.config import GitHubSettings, JudgeSettings, Settings
 
 MAX_DAYS = 36500.0
 
@@ -73,6 +73,7 @@ def validate(s: Settings) -> None:
     if s.github.repository is not None and s.github.repository.count("/") != 1:
         raise ConfigError("GITHUB_REPOSITORY", f"expected OWNER/NAME, got {s.github.repository!r}")
     _validate_github(s.github)
+    _validate_judge(s.judge)
     if not s.database_url or "://" not in s.database_url:
         raise ConfigError("database_url", "expected a SQLAlchemy URL such as sqlite:///paperbot.db")
     if s.max_new_papers <= 0:
@@ -102,3 +103,22 @@ def _validate_github(g: GitHubSettings) -> None:
             raise ConfigError(f"github.{key}", "must be zero or more")
     if g.max_retries < 0:
         raise ConfigError("github.max_retries", "must be zero or more")
+
+
+def _validate_judge(j: JudgeSettings) -> None:
+    if j.url is not None:
+        _check_api_url("PAPERBOT_LLM_URL", j.url,
+                       "must not carry a user or token; the token goes in PAPERBOT_LLM_TOKEN")
+    if not j.model.strip():
+        raise ConfigError("judge.model", "must not be empty")
+    if not 0.0 <= j.band_low <= j.band_high <= 1.0:
+        raise ConfigError("judge.band_low", "needs 0 <= band_low <= band_high <= 1")
+    if j.max_papers_per_run < 0:
+        raise ConfigError("judge.max_papers_per_run", "must be zero or more")
+    for key in ("timeout_seconds", "retry_budget_seconds"):
+        if getattr(j, key) <= 0:
+            raise ConfigError(f"judge.{key}", "must be more than zero")
+    if j.seconds_between_requests < 0:
+        raise ConfigError("judge.seconds_between_requests", "must be zero or more")
+    if j.max_retries < 0:
+        raise ConfigError("judge.max_retries", "must be zero or more")

@@ -28,9 +28,9 @@ from bot.awesome.review import parse_review_ticks
 from bot.core.config import Settings
 from bot.core.errors import BotError, PublishError
 from bot.core.labels import Label
-from bot.core.models import Addition, Paper, Prediction, RunReport
+from bot.core.models import Addition, JudgeVerdict, Paper, Prediction, RunReport
 from bot.core.states import ProposalState, RunStatus
-from bot.pipeline import stages
+from bot.pipeline import judging, stages
 from bot.pipeline.learn import declined_in, learn
 from db import decisions, store
 from db.session import session_scope
@@ -150,11 +150,16 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     embedder = embedder or stages.make_embedder(settings)
     with _timed(report, "embed"), options.bar("embedding") as progress:
         report.embedded = stages.embed(engine, embedder, progress=progress)
+    classified: dict[str, Prediction] = {}
     with _timed(report, "classify"):
         if stages.unclassified_count(engine):  # a quiet run trains nothing
             with options.bar("embedding the corpus", "texts") as progress:
                 model = stages.train(settings, engine, embedder, progress=progress)
-            report.classified = len(stages.classify(settings, engine, model, embedder))
+            classified = stages.classify(settings, engine, model, embedder)
+            report.classified = len(classified)
+    if classified and settings.judge.enabled:  # the least confident of this run's papers, cached
+        with _timed(report, "judge"):
+            report.judged = len(judging.judge_predictions(settings, engine, classified).verdicts)
     additions, review, older = candidates(settings, engine, listed)
     with _timed(report, "render"):
         insertion = insert_entries(readme, additions, settings.list)
@@ -209,6 +214,7 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
         settled = {p.arxiv_id for p in decisions.proposals(session) if p.state == ProposalState.MERGED}
         wanted = sorted(set(predictions) | set(open_rows))
         papers = store.get_papers(session, wanted)
+    verdicts = judging.judged(settings, engine)  # the LLM judge's, when it is on: they file the paper
     blocked = rejected | set(listed) | settled
     additions: list[Addition] = []
     review: list[Addition] = []
@@ -223,6 +229,9 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
         if proposal is not None:
             label = proposal.final_label or proposal.label
             additions.append(_addition(paper, label, prediction, doubt))
+        elif prediction is not None and arxiv_id in verdicts:
+            if verdicts[arxiv_id].label.is_section:  # judged irrelevant: not proposed
+                additions.append(_judged(paper, verdicts[arxiv_id], prediction))
         elif prediction is not None and prediction.label.is_section and not prediction.needs_review:
             additions.append(_addition(paper, prediction.label, prediction, doubt))
         elif prediction is not None and prediction.needs_review:
@@ -245,6 +254,16 @@ def _addition(paper: Paper, label: Label, prediction: Prediction | None, doubt: 
     other = prediction.other_section(doubt) if label is prediction.label else None
     return Addition(paper=paper, label=label, probability=prediction.probability, reason=prediction.reason,
                     code_url=code_url_for(paper), other_section=other)
+
+
+def _judged(paper: Paper, verdict: JudgeVerdict, prediction: Prediction) -> Addition:
+    """A paper filed under the LLM judge's label; where the local model would have filed it otherwise (or
+    not at all), the pull request shows both, with the judge's reason."""
+    differs = verdict.label is not prediction.label or prediction.needs_review
+    return Addition(paper=paper, label=verdict.label, probability=prediction.probability,
+                    reason=prediction.reason, code_url=code_url_for(paper),
+                    local_label=prediction.label if differs else None,
+                    judge_reason=verdict.reason if differs else None)
 
 
 def _write_outputs(out_dir: Path, readme: str, body: str, diff: str) -> None:

@@ -1,0 +1,132 @@
+"""The LLM judge in the pipeline, against the loopback OpenAI-compatible server: the band, the cap, the cache,
+every failure leaving the local label, the judge's label filing the paper and its reason escaped in the PR."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.awesome.prbody import render_pr_body
+from bot.core.config import Settings
+from bot.core.labels import Label
+from bot.core.models import Prediction
+from bot.pipeline import judging
+from bot.pipeline.run import candidates
+from db import store
+from db.session import session_scope
+from tests.support.llm_server import LLMServer
+from tests.support.store import paper
+
+# id -> (local label, P(relevant), needs review)
+LOCAL = {"2601.00001": (Label.PRUNING, 0.95, False),      # sure: never asked
+         "2601.00002": (Label.QUANTIZATION, 0.52, True),  # the least confident: asked first
+         "2601.00003": (Label.OTHER, 0.70, False),        # filed, in the band
+         "2601.00004": (Label.IRRELEVANT, 0.25, False),   # dropped, in the band
+         "2601.00005": (Label.IRRELEVANT, 0.05, False)}   # sure: never asked
+
+
+def prediction(label: Label, relevant: float, review: bool) -> Prediction:
+    section = label if label.is_section else Label.OTHER
+    probabilities = {x.value: 0.0 for x in Label} | {section.value: relevant, "irrelevant": 1 - relevant}
+    probability = relevant if label.is_section else 1 - relevant
+    return Prediction(label, probability, probabilities, Label.IRRELEVANT, 1 - relevant, review,
+                      f"local says {label.value}", "seeded")
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> dict[str, Prediction]:
+    predictions = {i: prediction(*v) for i, v in LOCAL.items()}
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper(i, title=f"Paper {i}") for i in LOCAL])
+        store.save_predictions(s, predictions)
+    return predictions
+
+
+def settings_for(server: LLMServer, **judge: object) -> Settings:
+    return replace(Settings(), judge=server.settings(**judge))
+
+
+def asked(server: LLMServer) -> list[str]:
+    return [r.data["arxiv_id"] for r in server.requests]
+
+
+def test_the_band_and_the_cap_least_confident_first(llm_server: LLMServer, engine: Engine,
+                                                    seeded: dict[str, Prediction]) -> None:
+    outcome = judging.judge_predictions(settings_for(llm_server, max_papers_per_run=2), engine, seeded)
+    assert asked(llm_server) == ["2601.00002", "2601.00003"]  # |P - 0.5|: 0.02, 0.20 (0.00004: 0.25)
+    assert outcome.asked == 2 and set(outcome.verdicts) == {"2601.00002", "2601.00003"}
+
+
+def test_a_good_verdict_is_cached_and_a_rerun_asks_nothing(llm_server: LLMServer, engine: Engine,
+                                                          seeded: dict[str, Prediction]) -> None:
+    settings = settings_for(llm_server)
+    first = judging.judge_predictions(settings, engine, seeded)
+    assert set(first.verdicts) == {"2601.00002", "2601.00003", "2601.00004"}
+    sent = len(llm_server.requests)
+    again = judging.judge_predictions(settings, engine, seeded)
+    assert len(llm_server.requests) == sent and again.asked == 0 and again.cached == 3
+    # another model asks afresh
+    judging.judge_predictions(settings_for(llm_server, model="other/model"), engine, seeded)
+    assert len(llm_server.requests) == 2 * sent
+
+
+def test_the_judges_label_files_the_paper_and_the_local_one_is_kept(
+        llm_server: LLMServer, engine: Engine, seeded: dict[str, Prediction]) -> None:
+    llm_server.verdicts["2601.00002"] = {"label": "pruning", "secondary": None, "reason": "Token pruning."}
+    llm_server.verdicts["2601.00003"] = {"label": "irrelevant", "secondary": None, "reason": "An LLM paper."}
+    llm_server.verdicts["2601.00004"] = {"label": "other", "secondary": None, "reason": "A fast solver."}
+    settings = settings_for(llm_server)
+    judging.judge_predictions(settings, engine, seeded)
+    additions, review, _ = candidates(settings, engine, {})
+    filed = {a.paper.arxiv_id: a for a in additions}
+    assert set(filed) == {"2601.00001", "2601.00002", "2601.00004"} and review == []
+    judged = filed["2601.00002"]
+    assert judged.label is Label.PRUNING and judged.local_label is Label.QUANTIZATION
+    assert filed["2601.00004"].judge_reason == "A fast solver."
+    assert filed["2601.00001"].local_label is None  # never asked: the local model's
+    with session_scope(engine) as s:  # the local prediction is kept
+        assert store.predictions(s)["2601.00002"].label is Label.QUANTIZATION
+    # the judge turned off: the local predictions file the papers again
+    local = candidates(Settings(), engine, {})
+    assert {a.paper.arxiv_id for a in local.additions} == {"2601.00001", "2601.00003"}
+
+
+@pytest.mark.parametrize("kind", ["500", "429", "stall", "invalid_json", "bad_label"])
+def test_every_failure_leaves_the_run_green_with_the_local_label(
+        llm_server: LLMServer, engine: Engine, seeded: dict[str, Prediction], kind: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    llm_server.fail(kind, times=100, retry_after=0, seconds=0.6)
+    caplog.set_level(logging.DEBUG)
+    settings = settings_for(llm_server, max_retries=1, timeout_seconds=0.3)
+    outcome = judging.judge_predictions(settings, engine, seeded)
+    assert outcome.verdicts == {} and outcome.asked == 3
+    assert judging.judged(settings, engine) == {}
+    filed = {a.paper.arxiv_id: a.label for a in candidates(settings, engine, {}).additions}
+    assert filed == {"2601.00001": Label.PRUNING, "2601.00003": Label.OTHER}
+    assert "sk-LOOPBACK-SECRET" not in caplog.text and "Labelling rubric" not in caplog.text
+
+
+def test_a_judge_that_is_off_asks_nothing(llm_server: LLMServer, engine: Engine,
+                                          seeded: dict[str, Prediction]) -> None:
+    assert judging.judge_predictions(Settings(), engine, seeded).asked == 0
+    capped = settings_for(llm_server, max_papers_per_run=0)
+    assert judging.judge_predictions(capped, engine, seeded).asked == 0
+    assert llm_server.requests == []
+
+
+def test_the_judges_reason_is_escaped_in_the_pr_body(llm_server: LLMServer, engine: Engine,
+                                                     seeded: dict[str, Prediction]) -> None:
+    evil = "Pruning. <img src=x onerror=alert(1)> | @maintainer [click](javascript:alert(1)) <!-- x -->"
+    llm_server.verdicts["2601.00002"] = {"label": "pruning", "secondary": None, "reason": evil}
+    settings = settings_for(llm_server)
+    judging.judge_predictions(settings, engine, seeded)
+    additions = candidates(settings, engine, {}).additions
+    body = render_pr_body(additions, sections=settings.list.sections)
+    row = next(line for line in body.splitlines() if "abs/2601.00002" in line)
+    assert "**LLM judge**" in row and "local model: Quantization for Diffusion Models" in row
+    for raw in ("<img", "<!-- x", "](javascript:", " @maintainer"):
+        assert raw not in row
+    assert row.count(" | ") == 4  # the reason's pipe cannot add a column
