@@ -42,6 +42,7 @@ import pytest
 from lxml import etree
 
 from tests.fixtures.atom.synthetic import EntrySpec, entry_xml, feed_xml, synthetic_entries
+from tests.support.loopback import close, serve
 from tests.support.paths import ATOM_FIXTURES as FIXTURES
 
 _NS = {"atom": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
@@ -123,18 +124,12 @@ class ArxivServer:
         class Handler(_Handler):
             arxiv = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        self._httpd = serve(Handler)
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        close(self._httpd)
 
     @property
     def url(self) -> str:

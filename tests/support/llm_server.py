@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.loopback import close, serve
+
 DATA_OPEN, DATA_CLOSE = "<paper-data>", "</paper-data>"
 
 
@@ -64,17 +66,11 @@ class LLMServer:
         class Handler(_Handler):
             llm = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        self._httpd = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        close(self._httpd)
 
     @property
     def url(self) -> str:
