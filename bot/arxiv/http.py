@@ -16,12 +16,10 @@ Redirects are not followed (a 3xx fails with its status): a moved endpoint is a 
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urlencode, urlsplit
 
@@ -31,6 +29,7 @@ from bot.arxiv.atom import ErrorFeed, MalformedFeed, Page, parse_page
 from bot.arxiv.ratelimit import RateLimiter, shared_limiter
 from bot.core.config import ArxivSettings
 from bot.core.errors import FetchError
+from bot.core.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +43,6 @@ class _Retryable(Exception):
         self.status = status
         self.retry_after = retry_after
         self.timeout = timeout
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class ArxivSession:

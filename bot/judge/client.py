@@ -17,7 +17,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,27 +24,13 @@ import httpx
 
 from bot.core.config import JudgeSettings
 from bot.core.models import JudgeVerdict, Paper
+from bot.core.retry import parse_retry_after
 from bot.judge.prompt import FORMATS, parse_answer, request_body
 
 log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 60.0
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _about_response_format(response: httpx.Response) -> bool:
@@ -152,7 +137,7 @@ class Judge:
                 continue
             if status == 429 or status >= 500:
                 self.spent += self._clock() - started
-                if self._wait_to_retry(attempt, retry_after_seconds(response.headers.get("Retry-After"))):
+                if self._wait_to_retry(attempt, parse_retry_after(response.headers.get("Retry-After"))):
                     continue
                 self._fail(paper, f"HTTP {status}", attempt)
                 return None

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from bot.core.config import JudgeSettings, Settings
-from bot.core.labels import Label
 from bot.core.models import JudgeVerdict, Prediction
 from bot.judge.prompt import PROMPT_VERSION
 from db import judge as verdict_store
@@ -32,12 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def p_relevant(prediction: Prediction) -> float:
-    return 1.0 - prediction.probabilities.get(Label.IRRELEVANT.value, 0.0)
-
-
 def in_band(settings: JudgeSettings, prediction: Prediction) -> bool:
-    return settings.band_low <= p_relevant(prediction) <= settings.band_high
+    return settings.band_low <= prediction.relevance <= settings.band_high
 
 
 @dataclass
@@ -66,7 +61,7 @@ def judge_predictions(settings: Settings, engine: Engine, predictions: Mapping[s
     if not config.enabled or config.max_papers_per_run <= 0:
         return outcome
     band = sorted((arxiv_id for arxiv_id, p in predictions.items() if in_band(config, p)),
-                  key=lambda arxiv_id: (abs(p_relevant(predictions[arxiv_id]) - 0.5), arxiv_id))
+                  key=lambda arxiv_id: (abs(predictions[arxiv_id].relevance - 0.5), arxiv_id))
     if not band:
         return outcome
     with session_scope(engine) as session:

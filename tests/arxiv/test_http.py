@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.arxiv.client import fetch_papers
-from bot.arxiv.http import parse_retry_after
 from bot.core.errors import FetchError
+from bot.core.retry import parse_retry_after
 from tests.support.arxiv import DELAY, SINCE, UNTIL, assert_polite, corpus
 from tests.support.arxiv_server import ArxivServer, Fault  # fixture: tests/conftest.py
 
