@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.errors import StoreError
+from bot.core.files import sqlite_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -117,9 +118,10 @@ def _unreadable(engine: Engine, exc: DatabaseError) -> StoreError:
 
 
 def _sqlite_file(engine: Engine) -> Path | None:
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith(
-            "file:") or engine.url.query.get("mode") == "memory":
+    """The SQLite file behind ``engine`` (``bot.core.files.sqlite_file``), None also for a ``file:`` URI or
+    ``mode=memory``."""
+    database = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if database is None or database.startswith("file:") or engine.url.query.get("mode") == "memory":
         return None
     return Path(database).expanduser().resolve()
 
