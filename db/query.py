@@ -104,8 +104,32 @@ def _open(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def is_postgres(url: str) -> bool:
+    return url.partition("://")[0].split("+")[0] in ("postgresql", "postgres")
+
+
+def _connect_postgres(url: str) -> Any:
+    from db.pgread import PgConnection
+
+    connection = PgConnection(url)
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except Exception:  # noqa: BLE001 - no schema yet: migrated below
+        row = None
+    if row is not None and row[0] == SCHEMA_REVISION:
+        return connection
+    connection.close()
+    from db.session import open_database
+
+    open_database(url).dispose()
+    return PgConnection(url)
+
+
 def connect(url: str) -> sqlite3.Connection:
-    """A read-only connection to the database at ``url`` (migrated first if it lacks a needed table)."""
+    """A read-only connection to the database at ``url`` (migrated first if it lacks a needed table):
+    ``sqlite3`` for a SQLite file, a ``db.pgread.PgConnection`` (the same interface) for PostgreSQL."""
+    if is_postgres(url):
+        return _connect_postgres(url)  # type: ignore[no-any-return]
     path = Path(sqlite_path(url)).expanduser()
     if not path.is_file():
         raise QueryError(f"no database at {path}; run `paperbot fetch` first or pass --db")

@@ -27,7 +27,8 @@ os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server", "tests.support.llm_server"]
+pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server", "tests.support.llm_server",
+                  "tests.support.postgres"]
 
 
 @pytest.fixture
@@ -36,6 +37,23 @@ def db_url(tmp_path: Path) -> str:
     from db.session import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'papers.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database migrated to head by Alembic, once on a SQLite file and once on the test session's
+    PostgreSQL server (``tests/support/postgres.py``)."""
+    from db.session import make_engine, upgrade
+
+    url = (f"sqlite:///{tmp_path / 'papers.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()

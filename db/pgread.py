@@ -1,0 +1,114 @@
+"""A read-only PostgreSQL connection that the query side uses as it uses ``sqlite3``'s.
+
+``db.query.connect`` returns one for a ``postgresql://`` (or ``postgresql+psycopg://``) URL. It runs the
+same statements: ``:name`` and ``?`` placeholders are rewritten to psycopg's ``%(name)s`` and ``%s``, a
+literal ``%`` is doubled, and rows answer to a column's position and to its name, as ``sqlite3.Row`` does.
+Dialect-specific SQL (full-text search, JSON lists, dates) is chosen by the callers through ``dialect``.
+
+psycopg is imported here only, so the SQLite path never pays for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from bot.core.errors import StoreError
+from bot.core.secrets import mask_url
+
+# ``:name`` not preceded by another colon (``::json`` casts stay), ``?``, and a bare ``%``; string literals
+# are skipped whole so a colon or a question mark inside one is left alone.
+_TOKEN_RE = re.compile(r"'(?:[^']|'')*'|(?<!:):([A-Za-z_]\w*)|\?|%")
+
+
+def translate(sql: str) -> str:
+    """``sqlite3``-style placeholders as psycopg's (see the module docstring)."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token.startswith("'"):
+            return token.replace("%", "%%")
+        if match.group(1) is not None:
+            return f"%({match.group(1)})s"
+        return "%s" if token == "?" else "%%"
+
+    return _TOKEN_RE.sub(replace, sql)
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """A result row: ``row[0]`` and ``row["title"]`` both work, like ``sqlite3.Row``."""
+
+    _names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    if cursor.description is None:
+        return tuple
+    names = {column.name: i for i, column in enumerate(cursor.description)}
+    return type("Row", (Row,), {"_names": names})
+
+
+class PgCursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
+
+
+class PgConnection:
+    """A read-only session on a PostgreSQL database (``default_transaction_read_only``)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        self.url = url
+        parsed = make_url(url)
+        try:
+            self._raw = psycopg.connect(
+                host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+                dbname=parsed.database, autocommit=True, connect_timeout=10,
+                options="-c default_transaction_read_only=on", **dict(parsed.query))
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreError(f"cannot connect to {mask_url(url)}: {first}") from None
+
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> PgCursor:
+        cursor = self._raw.cursor(row_factory=_row_factory)
+        cursor.execute(translate(sql), params if params else None)
+        return PgCursor(cursor)
+
+    def stream(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = (),
+               size: int = 5000) -> Iterator[Any]:
+        """Rows of a large result as they arrive (a server-side cursor), never all in memory."""
+        with self._raw.transaction(), self._raw.cursor(name="paperbot_stream",
+                                                        row_factory=_row_factory) as cursor:
+            cursor.itersize = size
+            cursor.execute(translate(sql), params if params else None)
+            yield from cursor
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def dialect(connection: Any) -> str:
+    """``"postgresql"`` for a ``PgConnection``, else ``"sqlite"`` (a ``sqlite3.Connection``)."""
+    return str(getattr(connection, "dialect", "sqlite"))
