@@ -82,11 +82,13 @@ class PgConnection:
 
         self.url = url
         parsed = make_url(url)
+        settings: dict[str, Any] = {key: value for key, value in parsed.query.items()
+                                    if isinstance(value, str)}
+        settings.update(host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+                        dbname=parsed.database, connect_timeout=10,
+                        options="-c default_transaction_read_only=on")
         try:
-            self._raw = psycopg.connect(
-                host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
-                dbname=parsed.database, autocommit=True, connect_timeout=10,
-                options="-c default_transaction_read_only=on", **dict(parsed.query))
+            self._raw = psycopg.connect(autocommit=True, **settings)
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StoreError(f"cannot connect to {mask_url(url)}: {first}") from None
