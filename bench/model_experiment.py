@@ -188,7 +188,7 @@ def joint(log_odds: np.ndarray, sections: np.ndarray) -> np.ndarray:
     return out
 
 
-def stacked(with_embedding_sections: bool) -> Design:
+def stacked(with_embedding_sections: bool = False, threshold_rule: bool = False) -> Design:
     def design(c: dict[str, Any]) -> np.ndarray:
         def rel_in(svm: np.ndarray, rel: np.ndarray) -> np.ndarray:
             return np.column_stack([svm[:, SECTIONS].max(1) - svm[:, IRRELEVANT_COLUMN], rel])
@@ -199,10 +199,16 @@ def stacked(with_embedding_sections: bool) -> Design:
         relevance = logistic(1.0, False).fit(rel_in(c["svm"], c["rel"]), c["labels"] != "irrelevant",
                                              sample_weight=c["weights"])
         sections = section_model(sec_in(c["svm"], c["sec"]), c)
+        held = section_probs(sections, sec_in(c["svm"], c["sec"]))
         bias = fit_bias(relevance.decision_function(rel_in(c["svm"], c["rel"])),
-                        section_probs(sections, sec_in(c["svm"], c["sec"])), c["labels"], c["rubric"])
-        return joint(relevance.decision_function(rel_in(c["test_svm"], c["test_rel"])) + bias,
-                     section_probs(sections, sec_in(c["test_svm"], c["test_sec"])))
+                        np.ones_like(held) if threshold_rule else held, c["labels"], c["rubric"])
+        log_odds = relevance.decision_function(rel_in(c["test_svm"], c["test_rel"])) + bias
+        probs = section_probs(sections, sec_in(c["test_svm"], c["test_sec"]))
+        if not threshold_rule:
+            return joint(log_odds, probs)
+        out = np.zeros((len(probs), 5))  # relevant when P(relevant) > 1/2, then the likeliest section
+        out[:, SECTIONS], out[:, IRRELEVANT_COLUMN] = probs * (log_odds > 0)[:, None] + 1e-9, log_odds <= 0
+        return out
     return design
 
 
@@ -244,8 +250,9 @@ def tfidf_sections(c: dict[str, Any]) -> np.ndarray:
 
 DESIGNS: dict[str, Design] = {
     "shipped": shipped_scores,
-    "stacked": stacked(False),
-    "stacked + embedding sections": stacked(True),
+    "stacked": stacked(),
+    "stacked, threshold rule": stacked(threshold_rule=True),
+    "stacked + embedding sections": stacked(with_embedding_sections=True),
     "shipped relevance + section combiner": shipped_relevance(combiner_sections),
     "shipped relevance + TF-IDF section SVM": shipped_relevance(tfidf_sections),
 }

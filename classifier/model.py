@@ -37,15 +37,15 @@ from bot.core.errors import ClassifierError
 from bot.core.labels import LABEL_VALUES, Label
 from bot.core.models import Prediction
 from classifier.calibrate import calibrate as fit_calibration
+from classifier.calibrate import softmax
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_label
 from classifier.embed import paper_text
 from classifier.features import decisive_terms, term_matrix
 from classifier.learner import IRRELEVANT_COLUMN, Learner, fit_learner
 from classifier.ngrams import Vocabulary, count_terms
-from classifier.stacking import Combiner, EmbeddingLearner, fit_embedding_learner
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
-CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-sections-stacked-7"
+CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-sections-6"
 NEIGHBOURS_IN_REASON = 2
 # arXiv's topics drift month by month (diffusion language models, video DiTs, each new cache), and the papers
 # the bot classifies are always later than any it learned from. So the rubric-read papers weigh more the later
@@ -85,8 +85,8 @@ class Model:
     version: str
     vocabulary: Vocabulary
     learner: Learner
-    embedding_learner: EmbeddingLearner
-    combiner: Combiner
+    temperature: float
+    irrelevant_bias: float
     listed_vectors: np.ndarray
     listed_titles: list[str]
     listed_labels: list[str]
@@ -98,7 +98,8 @@ class Model:
         texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
         counts = self.vocabulary.transform(texts)
         scores = self.learner.scores(counts, vectors, term_matrix(titles_abstracts))
-        return self.combiner.probabilities(scores, self.embedding_learner.log_odds(vectors))
+        scores[:, IRRELEVANT_COLUMN] += self.irrelevant_bias
+        return softmax(scores, self.temperature)
 
     def predict(self, titles_abstracts: Sequence[tuple[str, str | None]], vectors: np.ndarray, *,
                 review_low: float = 0.35, review_high: float = 0.65) -> list[Prediction]:
@@ -171,17 +172,16 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
     terms = term_matrix([(paper.title, paper.abstract) for paper in examples])
     weights = np.array([paper.weight for paper in examples], dtype=np.float64) * recency_factors(examples)
     learner = fit_learner(counts, vectors, terms, labels, weights, seed)
-    embedding_learner = fit_embedding_learner(vectors, labels, weights, seed)
     rubric_rows = np.array([paper.source in RUBRIC_SOURCES for paper in examples])
-    combiner = (fit_calibration(counts, vectors, terms, labels, weights, rubric_rows, seed)
-                if calibrate else Combiner(None, None))
+    bias, temperature = (fit_calibration(counts, vectors, terms, labels, weights, rubric_rows, seed)
+                         if calibrate else (0.0, 1.0))
     listed = [i for i, label in enumerate(labels) if label != Label.IRRELEVANT.value]
     return Model(
         version=data_version(examples, seed),
         vocabulary=vocabulary,
         learner=learner,
-        embedding_learner=embedding_learner,
-        combiner=combiner,
+        temperature=temperature,
+        irrelevant_bias=bias,
         listed_vectors=vectors[listed],
         listed_titles=[examples[i].title for i in listed],
         listed_labels=[str(labels[i]) for i in listed],
