@@ -175,9 +175,18 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     return Stamp(count, newest)
 
 
+def new_file(path: Path) -> tuple[int, str]:
+    """A temporary file next to ``path`` with the permissions a new file gets (0666 less the umask)."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(descriptor, 0o666 & ~mask)
+    return descriptor, temporary
+
+
 def write_index(path: Path, model: str, rows: Iterable[tuple[str, int, bytes, Any]]) -> None:
     """``write_rows`` into a temporary file next to ``path``, synced, then renamed to ``path``."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = new_file(path)
     try:
         with os.fdopen(descriptor, "w+b") as handle:
             write_rows(handle, model, rows)
@@ -229,7 +238,8 @@ def open_index(source: Path | IO[bytes], model: str) -> VectorIndex:
         ids = np.memmap(handle, dtype=f"S{header['id_width']}", mode="r", offset=header["ids_offset"],
                         shape=(count,))
         order = np.memmap(handle, dtype="<i4", mode="r", offset=header["order_offset"], shape=(count,))
-        if zlib.crc32(ids) != header["ids_crc32"] or zlib.crc32(order) != header["order_crc32"]:
+        if zlib.crc32(ids.data) != header["ids_crc32"] or \
+                zlib.crc32(order.data) != header["order_crc32"]:
             raise CorruptIndex("its ids are damaged")
         if order.min() < 0 or order.max() >= count:
             raise CorruptIndex("its id order is damaged")

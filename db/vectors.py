@@ -16,10 +16,11 @@ so).
 
 Staleness: each file records the count and the newest ``created_at`` of the vectors it holds, and is used
 only while the database says the same (``SELECT count(*), max(created_at)``), so an added, re-embedded or
-deleted vector means a rebuild and never a stale answer. On SQLite that query reads the whole table, so a
-sidecar file also records the database file's identity, size and modification time at the last
-successful check: while those are unchanged (nothing was written since) the query is skipped. A file that
-fails its checks is rebuilt with a warning.
+deleted vector means a rebuild and never a stale answer. That query reads the whole table (seconds at a
+million vectors), so a sidecar file (``.seen``) also records a token that cannot stay the same across a
+write, taken at the last successful check, and while the database still shows it the query is skipped:
+on SQLite the database file's identity, size and mtime, on PostgreSQL its transaction snapshot (see
+``_fingerprint``). A file that fails its checks is rebuilt with a warning.
 
 Never writes to the database and never loads the embedding model: callers pass a query vector
 (``paperbot search --semantic`` embeds the query itself, ``similar`` uses a stored vector).
@@ -45,7 +46,8 @@ import numpy as np
 from bot.core.errors import StoreError
 from db.pgread import dialect
 from db.query import NO_FILTERS, Filters, filtered_ids
-from db.vectorfile import CorruptIndex, Stamp, VectorIndex, empty_index, open_index, write_index
+from db.vectorfile import CorruptIndex, Stamp, VectorIndex, empty_index, new_file, open_index, write_index
+from db.vectorfile import write_rows as write_rows
 
 __all__ = ["RRF_K", "VectorIndex", "clear_cache", "fuse", "index_folder", "load_index", "nearest",
            "semantic_search"]
@@ -85,7 +87,8 @@ def _candidates(connection: Any, cache: Path | None) -> list[Path]:
     path = _database_file(connection)
     if not path:
         return []
-    return [Path(path + "-vectors")] + ([cache / f"sqlite-{_digest(os.path.realpath(path))}"] if cache else [])
+    fallback = [cache / f"sqlite-{_digest(os.path.realpath(path))}"] if cache is not None else []
+    return [Path(path + "-vectors"), *fallback]
 
 
 def index_folder(connection: Any, cache: Path | None = None) -> Path | None:
@@ -107,27 +110,43 @@ def _file_name(model: str) -> str:
 
 # --- staleness -----------------------------------------------------------------------------------------
 
-def _fingerprint(connection: Any) -> tuple[int, ...] | None:
-    """SQLite: the database and write-ahead log files' identity, size and mtime; None when unknown or
-    written less than QUIET_SECONDS ago (a write within the same mtime tick could go unseen)."""
-    if dialect(connection) != "sqlite":
-        return None
+def _fingerprint(connection: Any) -> list[Any] | None:
+    """A cheap token that stays the same exactly while nothing is written to the database; None when
+    there is none to trust. Taken before the stamp is read, so a write in between changes it.
+
+    SQLite: the database file's identity, size and mtime, and the write-ahead log's when it holds frames
+    (an empty one is what a reader's own connection creates); None when written less than QUIET_SECONDS
+    ago, as a second write within the same mtime tick could leave all of these unchanged.
+    PostgreSQL: the database's oid, the server's start time and the current snapshot, when no
+    transaction is in progress (``xmin:xmax:``): it moves as soon as any transaction takes a
+    transaction id, which every write does.
+    """
+    if dialect(connection) == "postgresql":
+        row = connection.execute(
+            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
+            "pg_postmaster_start_time(), pg_current_snapshot()::text").fetchone()
+        snapshot = str(row[2])
+        if not snapshot.endswith(":"):  # transactions in progress may commit without a new id
+            return None
+        return [int(row[0]), str(row[1]), snapshot]
     path = _database_file(connection)
     if not path:
         return None
-    stamp: list[int] = []
+    stamp: list[Any] = []
     newest = 0
     for name in (path, path + "-wal"):
         try:
             info = os.stat(name)
         except OSError:
+            info = None
+        if info is None or (name != path and info.st_size == 0):
             stamp += [0, 0, 0, 0]
         else:
             stamp += [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns]
             newest = max(newest, info.st_mtime_ns)
     if newest > (time.time() - QUIET_SECONDS) * 1e9:
         return None
-    return tuple(stamp)
+    return stamp
 
 
 def database_stamp(connection: Any, model: str) -> Stamp:
@@ -141,7 +160,7 @@ def _seen_path(path: Path) -> Path:
     return path.with_name(path.name + ".seen")
 
 
-def _seen(path: Path) -> tuple[int, list[int]] | None:
+def _seen(path: Path) -> tuple[int, list[Any]] | None:
     try:
         data = json.loads(_seen_path(path).read_text(encoding="utf-8"))
         return int(data["token"]), list(data["fingerprint"])
@@ -149,12 +168,12 @@ def _seen(path: Path) -> tuple[int, list[int]] | None:
         return None
 
 
-def _remember(path: Path, token: int, fingerprint: tuple[int, ...] | None) -> None:
+def _remember(path: Path, token: int, fingerprint: list[Any] | None) -> None:
     """Record that the index ``token`` matched the database at ``fingerprint`` (best effort)."""
     if fingerprint is None:
         return
     with contextlib.suppress(OSError):
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        descriptor, temporary = new_file(path)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump({"token": token, "fingerprint": list(fingerprint)}, handle)
         os.replace(temporary, _seen_path(path))
@@ -214,8 +233,6 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _in_memory(connection: Any, model: str) -> VectorIndex:
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the maps keep it open; deleted when unmapped
-    from db.vectorfile import write_rows
-
     write_rows(handle, model, _rows(connection, model))
     return open_index(handle, model)
 
@@ -236,7 +253,7 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
     path = folder / _file_name(model)
     fingerprint = _fingerprint(connection)
     index = _open(path, model)
-    if index is not None and fingerprint is not None and _seen(path) == (index.token, list(fingerprint)):
+    if index is not None and fingerprint is not None and _seen(path) == (index.token, fingerprint):
         return index  # nothing written to the database since this index last matched it
     stamp = database_stamp(connection, model)
     if index is not None and index.stamp == stamp:

@@ -106,7 +106,8 @@ def test_nearest_equals_the_exact_computation(reader: Any, filled: Any, tmp_path
     assert load_index(reader, "no-such-model", tmp_path / "cache").matrix.shape == (0, 0)
 
 
-def test_index_file_lives_next_to_sqlite_or_in_the_cache(reader: Any, any_db_url: str, tmp_path: Path) -> None:
+def test_index_file_lives_next_to_sqlite_or_in_the_cache(reader: Any, any_db_url: str,
+                                                         tmp_path: Path) -> None:
     from db.vectors import load_index
 
     cache = tmp_path / "cache"
