@@ -117,18 +117,15 @@ def _fingerprint(connection: Any) -> list[Any] | None:
     SQLite: the database file's identity, size and mtime, and the write-ahead log's when it holds frames
     (an empty one is what a reader's own connection creates); None when written less than QUIET_SECONDS
     ago, as a second write within the same mtime tick could leave all of these unchanged.
-    PostgreSQL: the database's oid, the server's start time and the current snapshot, when no
-    transaction is in progress (``xmin:xmax:``): it moves as soon as any transaction takes a
-    transaction id, which every write does.
+    PostgreSQL: the database's oid, the server's start time and the current snapshot
+    (``xmin:xmax:in-progress ids``): every write takes a transaction id, and its commit either removes
+    that id from the in-progress list or moves ``xmax``, so an unchanged snapshot means nothing committed.
     """
     if dialect(connection) == "postgresql":
         row = connection.execute(
             "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
             "pg_postmaster_start_time(), pg_current_snapshot()::text").fetchone()
-        snapshot = str(row[2])
-        if not snapshot.endswith(":"):  # transactions in progress may commit without a new id
-            return None
-        return [int(row[0]), str(row[1]), snapshot]
+        return [int(row[0]), str(row[1]), str(row[2])]
     path = _database_file(connection)
     if not path:
         return None

@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,62 @@ def test_sqlite_skips_the_count_while_the_file_is_unchanged(connection: Any, eng
     save(filled, {"2605.00001": np.ones(64, dtype=np.float32)})  # a write changes the file
     assert len(load_index(reader, MODEL, tmp_path)) == 8
     assert any("count(*)" in s for s in statements)
+
+
+def test_a_write_in_progress_is_never_taken_for_a_quiet_database(reader: Any, filled: Any, any_db_url: str,
+                                                                 tmp_path: Path) -> None:
+    """While a transaction is open nothing is remembered as quiet; once it commits, the index follows."""
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from db.schema import EmbeddingRow
+    from db.vectors import load_index
+
+    cache = tmp_path / "cache"
+    load_index(reader, MODEL, cache)
+    vector = np.full(64, 0.5, dtype=np.float32)
+    with filled.connect() as writer:
+        writer.execute(insert(EmbeddingRow).values(arxiv_id="2605.00001", model=MODEL, dim=64,
+                                                   vector=vector.tobytes(), created_at=datetime(2030, 1, 1)))
+        assert len(load_index(reader, MODEL, cache)) == 7  # not committed: not visible
+        writer.commit()
+    index = load_index(reader, MODEL, cache)
+    assert len(index) == 8 and nearest_id(index, vector) == "2605.00001"
+
+
+def test_the_quiet_token_moves_with_every_commit(reader: Any, filled: Any, any_db_url: str) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import delete, insert
+
+    from db.schema import EmbeddingRow
+    from db.vectors import _fingerprint
+
+    def quiet() -> Any:
+        database = any_db_url.removeprefix("sqlite:///")
+        for name in (database, database + "-wal"):  # as if the last write were a minute old
+            if "://" not in database and os.path.exists(name) and os.stat(name).st_mtime > time.time() - 30:
+                os.utime(name, (time.time() - 60,) * 2)
+        return _fingerprint(reader)
+
+    first = quiet()
+    assert first is not None and quiet() == first
+    save(filled, {"2605.00001": np.ones(64, dtype=np.float32)})
+    second = quiet()
+    assert second != first
+    with filled.connect() as writer:
+        writer.execute(delete(EmbeddingRow).where(EmbeddingRow.arxiv_id == "2605.00001"))
+        writer.execute(insert(EmbeddingRow).values(arxiv_id="2605.00001", model=MODEL, dim=64,
+                                                   vector=bytes(256), created_at=datetime(2030, 1, 1)))
+        writer.commit()
+    assert quiet() not in (first, second)
+
+
+def nearest_id(index: Any, vector: np.ndarray) -> str:
+    from db.vectors import nearest
+
+    return nearest(index, vector, 1)[0][0]
 
 
 def test_without_a_writable_folder_the_index_is_kept_in_memory(reader: Any, filled: Any, any_db_url: str,
