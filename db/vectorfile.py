@@ -6,7 +6,8 @@ from and CRC-32s of the header and the id sections):
 
     matrix  (count, dim) float32, little-endian, rows L2-normalised, in the database's read order
     ids     count fixed-width ASCII ids (numpy ``S<width>``), row for row
-    order   count int32: the permutation that sorts ``ids`` (a binary search finds a paper's row)
+    sorted  the same ids sorted (a binary search finds a paper)
+    order   count int32: the row of each sorted id
 
 Nothing is parsed into Python objects on open: the three sections are ``np.memmap`` views, so a fresh
 process pays for the pages it touches (and the OS page cache shares them between processes). A file is
@@ -32,7 +33,7 @@ import numpy as np
 from bot.core.errors import StoreError
 
 MAGIC = b"PBVECS\x00\x01"
-FORMAT = 1
+FORMAT = 2
 HEADER_BYTES = 4096
 CHUNK_ROWS = 8192
 
@@ -57,12 +58,13 @@ class Stamp:
 class VectorIndex:
     """The stored vectors of one model: row ``i`` of ``matrix`` belongs to ``id_at(i)``."""
 
-    def __init__(self, model: str, matrix: np.ndarray, ids: np.ndarray, order: np.ndarray,
-                 stamp: Stamp, token: int = 0) -> None:
+    def __init__(self, model: str, matrix: np.ndarray, ids: np.ndarray, sorted_ids: np.ndarray,
+                 order: np.ndarray, stamp: Stamp, token: int = 0) -> None:
         self.model = model
-        self.matrix = matrix  # (count, dim) float32, unit rows (zero rows stay zero)
-        self.ids = ids        # (count,) S<width>
-        self.order = order    # (count,) int32, ids[order] is sorted
+        self.matrix = matrix          # (count, dim) float32, unit rows (zero rows stay zero)
+        self.ids = ids                # (count,) S<width>, row for row
+        self.sorted_ids = sorted_ids  # (count,) S<width>, ascending
+        self.order = order            # (count,) int32: sorted_ids[k] is the id of row order[k]
         self.stamp = stamp
         self.token = token    # CRC-32 of the file's header: tells one build from another
 
@@ -79,13 +81,16 @@ class VectorIndex:
     def positions(self, arxiv_ids: Iterable[str]) -> np.ndarray:
         """The rows of those of ``arxiv_ids`` that are stored (int64, in no particular order)."""
         width = self.ids.dtype.itemsize
-        keys = [key for key in (str(i).encode("ascii", "replace") for i in arxiv_ids) if len(key) <= width]
-        if not keys or len(self) == 0:
+        text = np.array(list(arxiv_ids), dtype=str)
+        if len(text) == 0 or len(self) == 0:
             return np.zeros(0, dtype=np.int64)
-        wanted = np.array(keys, dtype=self.ids.dtype)
-        slots = np.searchsorted(self.ids, wanted, sorter=self.order)
-        rows = self.order[np.minimum(slots, len(self) - 1)].astype(np.int64)
-        return rows[self.ids[rows] == wanted]
+        text = text[np.char.str_len(text) <= width]  # a longer id would be cut to another one
+        try:
+            wanted = np.sort(text.astype(self.ids.dtype))  # in order: each search starts where the last ended
+        except UnicodeEncodeError:  # not an arXiv id: none of those is stored
+            wanted = np.sort(np.array([i for i in text.tolist() if i.isascii()], dtype=self.ids.dtype))
+        slots = np.minimum(np.searchsorted(self.sorted_ids, wanted), len(self) - 1)
+        return self.order[slots][self.sorted_ids[slots] == wanted].astype(np.int64)
 
     def position(self, arxiv_id: str) -> int | None:
         found = self.positions([arxiv_id])
@@ -101,7 +106,7 @@ class VectorIndex:
 
 def empty_index(model: str) -> VectorIndex:
     return VectorIndex(model, np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype="S1"),
-                       np.zeros(0, dtype=np.int32), Stamp(0, None))
+                       np.zeros(0, dtype="S1"), np.zeros(0, dtype=np.int32), Stamp(0, None))
 
 
 def _chunks(rows: Iterable[tuple[str, int, bytes, Any]]) -> Iterator[list[tuple[str, int, bytes, Any]]]:
@@ -158,11 +163,15 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     ids_offset = _pad(handle)
     id_bytes = id_array.tobytes()
     handle.write(id_bytes)
+    sorted_offset = _pad(handle)
+    sorted_bytes = id_array[order].tobytes()
+    handle.write(sorted_bytes)
     order_offset = _pad(handle)
     order_bytes = order.tobytes()
     handle.write(order_bytes)
     header = {"format": FORMAT, "model": model, "count": count, "dim": dim, "id_width": width,
-              "matrix_offset": HEADER_BYTES, "ids_offset": ids_offset, "order_offset": order_offset,
+              "matrix_offset": HEADER_BYTES, "ids_offset": ids_offset, "sorted_offset": sorted_offset,
+              "order_offset": order_offset, "sorted_crc32": zlib.crc32(sorted_bytes),
               "size": handle.tell(), "stamp": [count, newest], "ids_crc32": zlib.crc32(id_bytes),
               "order_crc32": zlib.crc32(order_bytes), "nonce": os.urandom(8).hex()}
     text = json.dumps(header, sort_keys=True).encode("utf-8")
@@ -212,7 +221,8 @@ def _header(handle: IO[bytes], size: int) -> tuple[dict[str, Any], int]:
         raise CorruptIndex(f"{size:,} bytes where the header says {header['size']:,}")
     count, dim, width = header["count"], header["dim"], header["id_width"]
     if (header["ids_offset"] < HEADER_BYTES + 4 * count * dim
-            or header["order_offset"] < header["ids_offset"] + count * width
+            or header["sorted_offset"] < header["ids_offset"] + count * width
+            or header["order_offset"] < header["sorted_offset"] + count * width
             or size < header["order_offset"] + 4 * count):
         raise CorruptIndex("its sections overlap")
     return header, zlib.crc32(text)
@@ -237,14 +247,16 @@ def open_index(source: Path | IO[bytes], model: str) -> VectorIndex:
         matrix = np.memmap(handle, dtype="<f4", mode="r", offset=header["matrix_offset"], shape=(count, dim))
         ids = np.memmap(handle, dtype=f"S{header['id_width']}", mode="r", offset=header["ids_offset"],
                         shape=(count,))
+        sorted_ids = np.memmap(handle, dtype=f"S{header['id_width']}", mode="r",
+                               offset=header["sorted_offset"], shape=(count,))
         order = np.memmap(handle, dtype="<i4", mode="r", offset=header["order_offset"], shape=(count,))
-        if zlib.crc32(ids.data) != header["ids_crc32"] or \
-                zlib.crc32(order.data) != header["order_crc32"]:
+        sums = [zlib.crc32(section.data) for section in (ids, sorted_ids, order)]
+        if sums != [header["ids_crc32"], header["sorted_crc32"], header["order_crc32"]]:
             raise CorruptIndex("its ids are damaged")
         if order.min() < 0 or order.max() >= count:
             raise CorruptIndex("its id order is damaged")
         stamp = Stamp(int(header["stamp"][0]), header["stamp"][1])
-        return VectorIndex(model, matrix, ids, order, stamp, token)
+        return VectorIndex(model, matrix, ids, sorted_ids, order, stamp, token)
     finally:
         if isinstance(source, Path):
             handle.close()  # the maps keep their own reference to the file

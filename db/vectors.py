@@ -53,6 +53,7 @@ __all__ = ["RRF_K", "VectorIndex", "clear_cache", "fuse", "index_folder", "load_
            "semantic_search"]
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack, Clarke & Buettcher 2009)
+FEW_ALLOWED = 16  # a filter keeping under 1/16 of the papers: score only their rows
 QUIET_SECONDS = 2.0  # a database file written this recently may change again within its mtime's tick
 log = logging.getLogger(__name__)
 
@@ -274,26 +275,28 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
 
 # --- search --------------------------------------------------------------------------------------------
 
-def _best(index: VectorIndex, rows: np.ndarray | None, scores: np.ndarray,
-          limit: int) -> list[tuple[str, float]]:
-    """The ``limit`` highest ``scores`` (of ``rows``, or of every row), ties broken by the smaller id."""
+def _ranked(index: VectorIndex, rows: np.ndarray | None, scores: np.ndarray,
+            depth: int) -> list[tuple[str, float]]:
+    """Every row scoring at least the ``depth``-th highest of ``scores`` (ties included, so nothing left
+    out scores as high as anything in), best first, ties by the smaller id. ``scores[i]`` belongs to row
+    ``rows[i]`` (to row ``i`` when ``rows`` is None). NaN counts as no match."""
     scores[np.isnan(scores)] = -np.inf
-    if limit < len(scores):
-        threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+    if depth < len(scores):
+        threshold = np.partition(scores, len(scores) - depth)[len(scores) - depth]
         picked = np.flatnonzero(scores >= threshold)
     else:
         picked = np.arange(len(scores))
     picked = picked[np.isfinite(scores[picked])]
-    found = picked if rows is None else rows[picked]
-    ids = index.ids[found]
-    order = np.lexsort((ids, -scores[picked]))[:limit]
+    ids = index.ids[picked if rows is None else rows[picked]]
+    order = np.lexsort((ids, -scores[picked]))
     return [(bytes(ids[i]).decode("ascii"), float(scores[picked[i]])) for i in order]
 
 
 def nearest(index: VectorIndex, vector: np.ndarray, limit: int, *,
             allowed: set[str] | None = None, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """The ``limit`` stored papers with the highest cosine similarity to ``vector``, best first."""
-    if len(index) == 0 or limit <= 0:
+    """The ``limit`` stored papers with the highest cosine similarity to ``vector``, best first; only
+    ``allowed`` ones when given. Exact: every stored vector is scored (one matrix-vector product)."""
+    if len(index) == 0 or limit <= 0 or (allowed is not None and not allowed):
         return []
     query = np.asarray(vector, dtype=np.float32).reshape(-1)
     if query.shape[0] != index.dim:
@@ -302,20 +305,25 @@ def nearest(index: VectorIndex, vector: np.ndarray, limit: int, *,
     norm = float(np.linalg.norm(query))
     query = query / (norm or 1.0)
     excluded = index.positions(exclude)
-    if allowed is None:
-        scores = index.matrix @ query
-        scores[excluded] = -np.inf
-        return _best(index, None, scores, limit)
-    rows = np.sort(index.positions(allowed))
-    rows = rows[~np.isin(rows, excluded)]
-    if len(rows) == 0:
-        return []
-    if len(rows) * 4 < len(index):  # a few rows: read just those (in file order)
+    if allowed is not None and len(allowed) * FEW_ALLOWED < len(index):  # read just those rows
+        rows = np.sort(index.positions(allowed))
+        rows = rows[~np.isin(rows, excluded)]
         scores = np.concatenate([index.matrix[rows[i:i + 65536]] @ query
-                                 for i in range(0, len(rows), 65536)])
-    else:
-        scores = (index.matrix @ query)[rows]
-    return _best(index, rows, scores, limit)
+                                 for i in range(0, len(rows), 65536)] or [np.zeros(0, np.float32)])
+        return _ranked(index, rows, scores, limit)[:limit]
+    scores = index.matrix @ query
+    scores[excluded] = -np.inf
+    if allowed is None:
+        return _ranked(index, None, scores, limit)[:limit]
+    # Many allowed: walk down the ranking until ``limit`` of them are found; cheaper than looking up
+    # every allowed id's row. Expected depth: limit / (the allowed share), times four for luck.
+    depth = max(256, 4 * limit * len(index) // len(allowed))
+    while True:
+        ranked = _ranked(index, None, scores.copy(), depth)
+        hits = [(arxiv_id, score) for arxiv_id, score in ranked if arxiv_id in allowed]
+        if len(hits) >= limit or len(ranked) < depth or depth >= len(index):
+            return hits[:limit]
+        depth *= 8
 
 
 def semantic_search(connection: Any, index: VectorIndex, vector: np.ndarray,

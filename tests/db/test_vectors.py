@@ -107,6 +107,28 @@ def test_nearest_equals_the_exact_computation(reader: Any, filled: Any, tmp_path
     assert load_index(reader, "no-such-model", tmp_path / "cache").matrix.shape == (0, 0)
 
 
+def test_filtered_search_is_exact_however_many_papers_pass(reader: Any, filled: Any, tmp_path: Path) -> None:
+    """A filter keeping few papers scores just their rows; one keeping many walks down the full ranking,
+    deeper and deeper when the allowed papers rank low: both equal the exact computation."""
+    from db.session import session_scope
+    from db.store import upsert_papers
+    from db.vectors import load_index, nearest
+    from tests.support.store import paper
+
+    rng = np.random.default_rng(3)
+    extra = {f"2701.{i:05d}": rng.standard_normal(64).astype(np.float32) for i in range(1500)}
+    with session_scope(filled) as session:
+        upsert_papers(session, [paper(arxiv_id) for arxiv_id in extra])
+    save(filled, extra)
+    index = load_index(reader, MODEL, tmp_path)
+    query = rng.standard_normal(64).astype(np.float32)
+    ranking = [arxiv_id for arxiv_id, _ in exact(filled, query, len(index))]
+    for allowed in (set(ranking[::400]), set(ranking[::2]), set(ranking[-160:]), set(ranking[-10:])):
+        for limit in (1, 10, 200):
+            assert same(nearest(index, query, limit, allowed=allowed, exclude=ranking[-3:]),
+                        exact(filled, query, limit, allowed, tuple(ranking[-3:])))
+
+
 def test_index_file_lives_next_to_sqlite_or_in_the_cache(reader: Any, any_db_url: str,
                                                          tmp_path: Path) -> None:
     from db.vectors import load_index
