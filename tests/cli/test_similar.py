@@ -83,6 +83,7 @@ def test_semantic_search_on_both_backends(invoke, filled_url: str, cli_env: Path
                                            '[classifier]\nembedding_model = "hashing-64"\n')
     query = "quantizing video diffusion transformers"
     vector = HashingEmbedder().embed([query])[0]
-    result = invoke("--db", filled_url, "search", query, "--semantic", "--limit", "3", "--json")
+    result = invoke("--db", filled_url, "search", query, "--semantic", "--limit", "3", "--json",
+                    env={"PAPERBOT_VECTOR_CACHE": None})  # the file's setting, then
     assert answer(result) == expected(vector, 3)
     assert index_file(filled_url, cli_env / "cache").stat().st_size > 7 * 64 * 4
