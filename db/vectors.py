@@ -260,8 +260,10 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
     if stamp.count == 0:
         return empty_index(model)
     with _locked(path):
-        before, index = index, _open(path, model)  # another process may have rebuilt it meanwhile
-        if index is None or index.stamp != stamp or (before is not None and index.token == before.token):
+        index = _open(path, model)  # another process may have rebuilt it while this one waited
+        if index is None or index.stamp != stamp:
+            for leftover in folder.glob(f".{path.name}.*.tmp"):  # of a build that was killed
+                leftover.unlink(missing_ok=True)
             started = time.perf_counter()
             write_index(path, model, _rows(connection, model))
             index = _open(path, model)
