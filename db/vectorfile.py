@@ -14,11 +14,14 @@ process pays for the pages it touches (and the OS page cache shares them between
 written to a temporary name in its folder, flushed to disk and renamed into place, so a reader sees a
 whole file or the previous one. A file that fails any check on open raises ``CorruptIndex``.
 
-Writes only the file it is asked to write; reads no database.
+Beside each index: ``<name>.seen``, the token of the database's state at the last check that found the
+index current (``db/vectors.py`` decides what it holds), and ``<name>.lock``, held while one process
+builds. Writes only these files; reads no database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -260,3 +263,42 @@ def open_index(source: Path | IO[bytes], model: str) -> VectorIndex:
     finally:
         if isinstance(source, Path):
             handle.close()  # the maps keep their own reference to the file
+
+
+# --- the files beside an index: its sidecar (last check) and its lock -------------------------------
+
+def _seen_path(path: Path) -> Path:
+    return path.with_name(path.name + ".seen")
+
+
+def read_seen(path: Path) -> tuple[int, list[Any]] | None:
+    """``(token, fingerprint)`` from the sidecar of the index at ``path``; None when missing or unreadable."""
+    try:
+        data = json.loads(_seen_path(path).read_text(encoding="utf-8"))
+        return int(data["token"]), list(data["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_seen(path: Path, token: int, fingerprint: list[Any] | None) -> None:
+    """Record that the index ``token`` matched the database at ``fingerprint`` (best effort)."""
+    if fingerprint is None:
+        return
+    with contextlib.suppress(OSError):
+        descriptor, temporary = new_file(path)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump({"token": token, "fingerprint": list(fingerprint)}, handle)
+        os.replace(temporary, _seen_path(path))
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One builder at a time per index file; the others wait, then find the fresh file."""
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import re
@@ -46,8 +45,18 @@ import numpy as np
 from bot.core.errors import StoreError
 from db.pgread import dialect
 from db.query import NO_FILTERS, Filters, filtered_ids
-from db.vectorfile import CorruptIndex, Stamp, VectorIndex, empty_index, new_file, open_index, write_index
-from db.vectorfile import write_rows as write_rows
+from db.vectorfile import (
+    CorruptIndex,
+    Stamp,
+    VectorIndex,
+    empty_index,
+    locked,
+    open_index,
+    read_seen,
+    write_index,
+    write_rows,
+    write_seen,
+)
 
 __all__ = ["RRF_K", "VectorIndex", "clear_cache", "fuse", "index_folder", "load_index", "nearest",
            "semantic_search"]
@@ -154,29 +163,6 @@ def database_stamp(connection: Any, model: str) -> Stamp:
     return Stamp(int(count), None if newest is None else str(newest))
 
 
-def _seen_path(path: Path) -> Path:
-    return path.with_name(path.name + ".seen")
-
-
-def _seen(path: Path) -> tuple[int, list[Any]] | None:
-    try:
-        data = json.loads(_seen_path(path).read_text(encoding="utf-8"))
-        return int(data["token"]), list(data["fingerprint"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _remember(path: Path, token: int, fingerprint: list[Any] | None) -> None:
-    """Record that the index ``token`` matched the database at ``fingerprint`` (best effort)."""
-    if fingerprint is None:
-        return
-    with contextlib.suppress(OSError):
-        descriptor, temporary = new_file(path)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"token": token, "fingerprint": list(fingerprint)}, handle)
-        os.replace(temporary, _seen_path(path))
-
-
 # --- load ----------------------------------------------------------------------------------------------
 
 def _rows(connection: Any, model: str) -> Iterator[tuple[str, int, bytes, Any]]:
@@ -216,19 +202,6 @@ def _open(path: Path, model: str) -> VectorIndex | None:
     return index
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One builder at a time per index file; the others wait, then find the fresh file."""
-    import fcntl
-
-    with open(path.with_name(path.name + ".lock"), "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 def _in_memory(connection: Any, model: str) -> VectorIndex:
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the maps keep it open; deleted when unmapped
     write_rows(handle, model, _rows(connection, model))
@@ -251,15 +224,15 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
     path = folder / _file_name(model)
     fingerprint = _fingerprint(connection)
     index = _open(path, model)
-    if index is not None and fingerprint is not None and _seen(path) == (index.token, fingerprint):
+    if index is not None and fingerprint is not None and read_seen(path) == (index.token, fingerprint):
         return index  # nothing written to the database since this index last matched it
     stamp = database_stamp(connection, model)
     if index is not None and index.stamp == stamp:
-        _remember(path, index.token, fingerprint)
+        write_seen(path, index.token, fingerprint)
         return index
     if stamp.count == 0:
         return empty_index(model)
-    with _locked(path):
+    with locked(path):
         index = _open(path, model)  # another process may have rebuilt it while this one waited
         if index is None or index.stamp != stamp:
             for leftover in folder.glob(f".{path.name}.*.tmp"):  # of a build that was killed
@@ -271,7 +244,7 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
                 return _in_memory(connection, model)
             log.info("built the %s vector index (%d vectors) in %.1f s", model, len(index),
                      time.perf_counter() - started)
-    _remember(path, index.token, fingerprint)
+    write_seen(path, index.token, fingerprint)
     return index
 
 
