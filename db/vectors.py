@@ -64,6 +64,7 @@ __all__ = ["RRF_K", "VectorIndex", "clear_cache", "fuse", "index_folder", "load_
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack, Clarke & Buettcher 2009)
 FEW_ALLOWED = 16  # a filter keeping under 1/16 of the papers: score only their rows
 QUIET_SECONDS = 2.0  # a database file written this recently may change again within its mtime's tick
+SCAN_MMAP_BYTES = 1 << 40  # SQLite caps it at its own maximum (2 GB unless compiled otherwise)
 log = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[str, str], tuple[tuple[int, ...], VectorIndex]] = {}
@@ -156,10 +157,25 @@ def _fingerprint(connection: Any) -> list[Any] | None:
     return stamp
 
 
+@contextlib.contextmanager
+def _mapped(connection: Any) -> Iterator[None]:
+    """SQLite reads the file through mmap meanwhile (a scan of the table a third faster); then as it was."""
+    if dialect(connection) != "sqlite":
+        yield
+        return
+    before = int(connection.execute("PRAGMA mmap_size").fetchone()[0])
+    connection.execute(f"PRAGMA mmap_size = {SCAN_MMAP_BYTES}")
+    try:
+        yield
+    finally:
+        connection.execute(f"PRAGMA mmap_size = {before}")
+
+
 def database_stamp(connection: Any, model: str) -> Stamp:
     """The count and newest ``created_at`` of ``model``'s stored vectors."""
-    count, newest = connection.execute(
-        "SELECT count(*), max(created_at) FROM embeddings WHERE model = ?", (model,)).fetchone()
+    with _mapped(connection):
+        count, newest = connection.execute(
+            "SELECT count(*), max(created_at) FROM embeddings WHERE model = ?", (model,)).fetchone()
     return Stamp(int(count), None if newest is None else str(newest))
 
 
@@ -171,7 +187,8 @@ def _rows(connection: Any, model: str) -> Iterator[tuple[str, int, bytes, Any]]:
         for row in connection.stream(sql, (model,)):
             yield row[0], row[1], bytes(row[2]), row[3]
     else:
-        yield from connection.execute(sql + " ORDER BY rowid", (model,))
+        with _mapped(connection):
+            yield from connection.execute(sql + " ORDER BY rowid", (model,))
 
 
 def _file_key(path: Path) -> tuple[int, ...]:
