@@ -1,41 +1,81 @@
 """Nearest papers by stored embedding: semantic search, ``paperbot similar`` and the hybrid blend.
 
-Reads the ``embeddings`` table once per process into one float32 matrix (rows L2-normalised) and keeps it
-while the database file is unchanged, so a second query in the same process costs one matrix product.
-Writes nothing. Never loads the embedding model: callers pass a query vector (``paperbot search
---semantic`` embeds the query itself, ``similar`` uses a stored vector).
+The vectors of one model are read from a persisted index file (``db/vectorfile.py``), memory-mapped, so a
+fresh process does not read a million rows out of the database. The file is a cache, not the database:
+the first reader that finds it missing or stale rebuilds it (streaming the ``embeddings`` rows, a chunk at
+a time, into a temporary file renamed into place; a lock file makes concurrent readers wait for one
+build). Where it lives:
+
+    SQLite       ``<database file>-vectors/`` next to the database (``paperbot.db-vectors/``); when that
+                 folder cannot be written, ``<cache>/sqlite-<hash of the file's path>/``
+    PostgreSQL   ``<cache>/pg-<hash of user, host, port and database>/`` (never the password)
+
+``<cache>`` is the ``vector_cache`` setting (default ``$XDG_CACHE_HOME/paperbot/vectors``). With no
+writable folder the index is built into an unnamed temporary file for this process only (a warning says
+so).
+
+Staleness: each file records the count and the newest ``created_at`` of the vectors it holds, and is used
+only while the database says the same (``SELECT count(*), max(created_at)``), so an added, re-embedded or
+deleted vector means a rebuild and never a stale answer. That query reads the whole table (seconds at a
+million vectors), so a sidecar file (``.seen``) also records a token that cannot stay the same across a
+write, taken at the last successful check, and while the database still shows it the query is skipped:
+on SQLite the database file's identity, size and mtime, on PostgreSQL its transaction snapshot (see
+``_fingerprint``). A file that fails its checks is rebuilt with a warning.
+
+Never writes to the database and never loads the embedding model: callers pass a query vector
+(``paperbot search --semantic`` embeds the query itself, ``similar`` uses a stored vector).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bot.core.errors import StoreError
+from db.pgread import dialect
 from db.query import NO_FILTERS, Filters, filtered_ids
+from db.vectorfile import (
+    CorruptIndex,
+    Stamp,
+    VectorIndex,
+    empty_index,
+    locked,
+    open_index,
+    read_seen,
+    write_index,
+    write_rows,
+    write_seen,
+)
+
+__all__ = ["RRF_K", "VectorIndex", "clear_cache", "fuse", "index_folder", "load_index", "nearest",
+           "semantic_search"]
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack, Clarke & Buettcher 2009)
-
-
-@dataclass(frozen=True)
-class VectorIndex:
-    """The stored vectors of one model: ``matrix[i]`` belongs to ``ids[i]``."""
-
-    model: str
-    ids: tuple[str, ...]
-    position: dict[str, int]
-    matrix: np.ndarray  # (n, dim) float32, unit rows
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
+FEW_ALLOWED = 16  # a filter keeping under 1/16 of the papers: score only their rows
+QUIET_SECONDS = 2.0  # a database file written this recently may change again within its mtime's tick
+SCAN_MMAP_BYTES = 1 << 40  # SQLite caps it at its own maximum (2 GB unless compiled otherwise)
+log = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[str, str], tuple[tuple[int, ...], VectorIndex]] = {}
 
+
+def clear_cache() -> None:
+    """Forget the indexes mapped by this process (the files stay)."""
+    _CACHE.clear()
+
+
+# --- where ---------------------------------------------------------------------------------------------
 
 def _database_file(connection: sqlite3.Connection) -> str:
     for row in connection.execute("PRAGMA database_list"):
@@ -44,80 +84,244 @@ def _database_file(connection: sqlite3.Connection) -> str:
     return ""  # pragma: no cover - every connection has a main database
 
 
-def _fingerprint(path: str) -> tuple[int, ...]:
-    """Changes whenever the database (or its write-ahead log) is written."""
-    stamp: list[int] = []
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _candidates(connection: Any, cache: Path | None) -> list[Path]:
+    if dialect(connection) == "postgresql":
+        from sqlalchemy.engine import make_url
+
+        url = make_url(connection.url)
+        identity = f"{url.username or ''}@{url.host or ''}:{url.port or ''}/{url.database or ''}"
+        return [cache / f"pg-{_digest(identity)}"] if cache is not None else []
+    path = _database_file(connection)
+    if not path:
+        return []
+    fallback = [cache / f"sqlite-{_digest(os.path.realpath(path))}"] if cache is not None else []
+    return [Path(path + "-vectors"), *fallback]
+
+
+def index_folder(connection: Any, cache: Path | None = None) -> Path | None:
+    """The first writable folder for ``connection``'s vector index (created if missing), or None."""
+    for folder in _candidates(connection, cache):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return None
+
+
+def _file_name(model: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", model)[:60]
+    return f"{safe}-{_digest(model)[:8]}.vectors"
+
+
+# --- staleness -----------------------------------------------------------------------------------------
+
+def _fingerprint(connection: Any) -> list[Any] | None:
+    """A cheap token that stays the same exactly while nothing is written to the database; None when
+    there is none to trust. Taken before the stamp is read, so a write in between changes it.
+
+    SQLite: the database file's identity, size and mtime, and the write-ahead log's when it holds frames
+    (an empty one is what a reader's own connection creates); None when written less than QUIET_SECONDS
+    ago, as a second write within the same mtime tick could leave all of these unchanged.
+    PostgreSQL: the database's oid, the server's start time and the current snapshot
+    (``xmin:xmax:in-progress ids``): every write takes a transaction id, and its commit either removes
+    that id from the in-progress list or moves ``xmax``, so an unchanged snapshot means nothing committed.
+    """
+    if dialect(connection) == "postgresql":
+        row = connection.execute(
+            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
+            "pg_postmaster_start_time(), pg_current_snapshot()::text").fetchone()
+        return [int(row[0]), str(row[1]), str(row[2])]
+    path = _database_file(connection)
+    if not path:
+        return None
+    stamp: list[Any] = []
+    newest = 0
     for name in (path, path + "-wal"):
         try:
             info = os.stat(name)
         except OSError:
-            stamp += [0, 0]
+            info = None
+        if info is None or (name != path and info.st_size == 0):
+            stamp += [0, 0, 0, 0]
         else:
-            stamp += [info.st_mtime_ns, info.st_size]
-    return tuple(stamp)
+            stamp += [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns]
+            newest = max(newest, info.st_mtime_ns)
+    if newest > (time.time() - QUIET_SECONDS) * 1e9:
+        return None
+    return stamp
 
 
-def load_index(connection: sqlite3.Connection, model: str) -> VectorIndex:
-    """Every stored vector of ``model``; cached per process until the database file changes."""
-    path = _database_file(connection)
-    stamp = _fingerprint(path) if path else ()
-    cached = _CACHE.get((path, model))
-    if cached is not None and path and cached[0] == stamp:
+@contextlib.contextmanager
+def _mapped(connection: Any) -> Iterator[None]:
+    """SQLite reads the file through mmap meanwhile (a scan of the table a third faster); then as it was."""
+    if dialect(connection) != "sqlite":
+        yield
+        return
+    before = int(connection.execute("PRAGMA mmap_size").fetchone()[0])
+    connection.execute(f"PRAGMA mmap_size = {SCAN_MMAP_BYTES}")
+    try:
+        yield
+    finally:
+        connection.execute(f"PRAGMA mmap_size = {before}")
+
+
+def database_stamp(connection: Any, model: str) -> Stamp:
+    """The count and newest ``created_at`` of ``model``'s stored vectors."""
+    with _mapped(connection):
+        count, newest = connection.execute(
+            "SELECT count(*), max(created_at) FROM embeddings WHERE model = ?", (model,)).fetchone()
+    return Stamp(int(count), None if newest is None else str(newest))
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+def _rows(connection: Any, model: str) -> Iterator[tuple[str, int, bytes, Any]]:
+    sql = "SELECT arxiv_id, dim, vector, created_at FROM embeddings WHERE model = ?"
+    if dialect(connection) == "postgresql":
+        for row in connection.stream(sql, (model,)):
+            yield row[0], row[1], bytes(row[2]), row[3]
+    else:
+        with _mapped(connection):
+            yield from connection.execute(sql + " ORDER BY rowid", (model,))
+
+
+def _file_key(path: Path) -> tuple[int, ...]:
+    try:
+        info = path.stat()
+    except OSError:
+        return ()
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _open(path: Path, model: str) -> VectorIndex | None:
+    """The index at ``path`` (mapped once per process while the file is the same), None if missing;
+    a damaged file is removed with a warning."""
+    key = _file_key(path)
+    if not key:
+        return None
+    cached = _CACHE.get((str(path), model))
+    if cached is not None and cached[0] == key:
         return cached[1]
-    ids: list[str] = []
-    blobs: list[bytes] = []
-    dims: set[int] = set()
-    for arxiv_id, dim, blob in connection.execute(
-            "SELECT arxiv_id, dim, vector FROM embeddings WHERE model = ? ORDER BY rowid", (model,)):
-        ids.append(arxiv_id)
-        blobs.append(blob)
-        dims.add(dim)
-    if len(dims) > 1:
-        raise StoreError(f"embeddings of {model} have mixed sizes {sorted(dims)}; re-embed the papers")
-    dim = dims.pop() if dims else 0
-    matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dim).astype(np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    matrix /= norms
-    index = VectorIndex(model, tuple(ids), {arxiv_id: i for i, arxiv_id in enumerate(ids)}, matrix)
-    if path:
-        _CACHE[(path, model)] = (stamp, index)
+    try:
+        index = open_index(path, model)
+    except (CorruptIndex, OSError) as exc:
+        log.warning("the vector index %s is unusable (%s); rebuilding it", path, exc)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    _CACHE[(str(path), model)] = (key, index)
     return index
 
 
-def clear_cache() -> None:
-    _CACHE.clear()
+def _in_memory(connection: Any, model: str) -> VectorIndex:
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the maps keep it open; deleted when unmapped
+    write_rows(handle, model, _rows(connection, model))
+    return open_index(handle, model)
+
+
+def load_index(connection: Any, model: str, cache: Path | None = None) -> VectorIndex:
+    """Every stored vector of ``model``, from the persisted index (rebuilt first when stale).
+
+    ``cache`` is the folder for indexes that cannot live next to a SQLite file (see the module docstring).
+    """
+    folder = index_folder(connection, cache)
+    if folder is None:
+        stamp = database_stamp(connection, model)
+        if stamp.count == 0:
+            return empty_index(model)
+        log.warning("no writable folder for the vector index of %s; keeping it for this process only",
+                    model)
+        return _in_memory(connection, model)
+    path = folder / _file_name(model)
+    fingerprint = _fingerprint(connection)
+    index = _open(path, model)
+    if index is not None and fingerprint is not None and read_seen(path) == (index.token, fingerprint):
+        return index  # nothing written to the database since this index last matched it
+    stamp = database_stamp(connection, model)
+    if index is not None and index.stamp == stamp:
+        write_seen(path, index.token, fingerprint)
+        return index
+    if stamp.count == 0:
+        return empty_index(model)
+    with locked(path):
+        index = _open(path, model)  # another process may have rebuilt it while this one waited
+        if index is None or index.stamp != stamp:
+            for leftover in folder.glob(f".{path.name}.*.tmp"):  # of a build that was killed
+                leftover.unlink(missing_ok=True)
+            started = time.perf_counter()
+            write_index(path, model, _rows(connection, model))
+            index = _open(path, model)
+            if index is None:  # pragma: no cover - the file just written failed its own checks
+                return _in_memory(connection, model)
+            log.info("built the %s vector index (%d vectors) in %.1f s", model, len(index),
+                     time.perf_counter() - started)
+    write_seen(path, index.token, fingerprint)
+    return index
+
+
+# --- search --------------------------------------------------------------------------------------------
+
+def _ranked(index: VectorIndex, rows: np.ndarray | None, scores: np.ndarray,
+            depth: int) -> list[tuple[str, float]]:
+    """Every row scoring at least the ``depth``-th highest of ``scores`` (ties included, so nothing left
+    out scores as high as anything in), best first, ties by the smaller id. ``scores[i]`` belongs to row
+    ``rows[i]`` (to row ``i`` when ``rows`` is None). NaN counts as no match."""
+    scores[np.isnan(scores)] = -np.inf
+    if depth < len(scores):
+        threshold = np.partition(scores, len(scores) - depth)[len(scores) - depth]
+        picked = np.flatnonzero(scores >= threshold)
+    else:
+        picked = np.arange(len(scores))
+    picked = picked[np.isfinite(scores[picked])]
+    ids = index.ids[picked if rows is None else rows[picked]]
+    order = np.lexsort((ids, -scores[picked]))
+    return [(bytes(ids[i]).decode("ascii"), float(scores[picked[i]])) for i in order]
 
 
 def nearest(index: VectorIndex, vector: np.ndarray, limit: int, *,
             allowed: set[str] | None = None, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """The ``limit`` stored papers with the highest cosine similarity to ``vector``, best first."""
-    if len(index) == 0 or limit <= 0:
+    """The ``limit`` stored papers with the highest cosine similarity to ``vector``, best first; only
+    ``allowed`` ones when given. Exact: every stored vector is scored (one matrix-vector product)."""
+    if len(index) == 0 or limit <= 0 or (allowed is not None and not allowed):
         return []
     query = np.asarray(vector, dtype=np.float32).reshape(-1)
-    if query.shape[0] != index.matrix.shape[1]:
+    if query.shape[0] != index.dim:
         raise StoreError(f"the query vector has {query.shape[0]} dimensions, the stored "
-                         f"{index.model} vectors {index.matrix.shape[1]}")
+                         f"{index.model} vectors {index.dim}")
     norm = float(np.linalg.norm(query))
-    scores = index.matrix @ (query / (norm or 1.0))
-    if allowed is not None:
-        mask = np.zeros(len(index), dtype=bool)
-        positions = [index.position[i] for i in allowed if i in index.position]
-        mask[positions] = True
-        scores = np.where(mask, scores, -np.inf)
-    for arxiv_id in exclude:
-        if arxiv_id in index.position:
-            scores[index.position[arxiv_id]] = -np.inf
-    count = min(limit, int(np.isfinite(scores).sum()))
-    if count == 0:
-        return []
-    top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
-    top = top[np.isfinite(scores[top])]
-    order = sorted(top.tolist(), key=lambda i: (-scores[i], index.ids[i]))[:count]
-    return [(index.ids[i], float(scores[i])) for i in order]
+    query = query / (norm or 1.0)
+    excluded = index.positions(exclude)
+    if allowed is not None and len(allowed) * FEW_ALLOWED < len(index):  # read just those rows
+        rows = np.sort(index.positions(allowed))
+        rows = rows[~np.isin(rows, excluded)]
+        scores = np.concatenate([index.matrix[rows[i:i + 65536]] @ query
+                                 for i in range(0, len(rows), 65536)] or [np.zeros(0, np.float32)])
+        return _ranked(index, rows, scores, limit)[:limit]
+    scores = index.matrix @ query
+    scores[excluded] = -np.inf
+    if allowed is None:
+        return _ranked(index, None, scores, limit)[:limit]
+    # Many allowed: the best of them are usually near the top of the full ranking, so look there first
+    # (expected depth: limit / the allowed share, times four); when the filter and the query disagree,
+    # score the allowed rows.
+    depth = max(256, 4 * limit * len(index) // len(allowed))
+    if depth * 4 < len(index):
+        ranked = _ranked(index, None, scores.copy(), depth)
+        hits = [(arxiv_id, score) for arxiv_id, score in ranked if arxiv_id in allowed]
+        if len(hits) >= limit or len(ranked) < depth:
+            return hits[:limit]
+    rows = index.positions(allowed)
+    rows = rows[~np.isin(rows, excluded)]
+    return _ranked(index, rows, scores[rows], limit)[:limit]
 
 
-def semantic_search(connection: sqlite3.Connection, index: VectorIndex, vector: np.ndarray,
+def semantic_search(connection: Any, index: VectorIndex, vector: np.ndarray,
                     filters: Filters = NO_FILTERS, limit: int = 20,
                     exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
     """``nearest`` restricted to the papers that pass ``filters`` (checked in SQL only when set)."""

@@ -4,6 +4,7 @@ filled paper database, and a Publisher pointed at the GitHub fake."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ for _name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "PAPERBOT_D
 os.environ["PAPERBOT_ARXIV_API_URL"] = "http://127.0.0.1:9/api/query"
 os.environ["GITHUB_API_URL"] = "http://127.0.0.1:9"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Vector indexes of PostgreSQL test databases go to a throwaway folder, never the developer's cache.
+os.environ["PAPERBOT_VECTOR_CACHE"] = tempfile.mkdtemp(prefix="paperbot-test-vectors-")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 pytest_plugins = ["tests.support.github_server", "tests.support.arxiv_server", "tests.support.llm_server",

@@ -10,6 +10,7 @@ model are imported inside the commands that need them, and the model only by ``s
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -71,7 +72,7 @@ def _query_vector(app: App, connection: sqlite3.Connection, query: str) -> tuple
     from db.vectors import load_index
 
     embedder = query_embedder(app)
-    index = load_index(connection, embedder.name)
+    index = load_index(connection, embedder.name, Path(app.settings.vector_cache))
     if len(index) == 0:
         raise BotError(f"no stored {embedder.name} embeddings; run `paperbot embed` first")
     try:
@@ -261,10 +262,10 @@ def similar_cmd(app: App, arxiv_id: str, limit: int, model: str | None, fmt: str
     with read_connection(app) as connection:
         if connection.execute("SELECT 1 FROM papers WHERE arxiv_id = ?", (base,)).fetchone() is None:
             raise click.ClickException(f"{base} is not in the database")
-        index = load_index(connection, model)
-        if base not in index.position:
+        index = load_index(connection, model, Path(app.settings.vector_cache))
+        vector = index.vector(base)
+        if vector is None:
             raise click.ClickException(f"{base} has no stored {model} embedding; run `paperbot embed` first")
-        vector = index.matrix[index.position[base]]
         nearest = semantic_search(connection, index, vector, filters, limit, exclude=[base])
         emit_papers(rows_for(connection, nearest), fmt)
 

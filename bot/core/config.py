@@ -172,6 +172,9 @@ class Settings:
     out_dir: str = "paperbot-out"
     schedule_cron: str = "37 6 * * *"
     max_new_papers: int = 200
+    # the folder for vector indexes that cannot sit next to a SQLite file (db/vectors.py); "" = the user's
+    # cache ($XDG_CACHE_HOME/paperbot/vectors, else ~/.cache/paperbot/vectors)
+    vector_cache: str = ""
     arxiv: ArxivSettings = field(default_factory=ArxivSettings)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     list: ListSettings = field(default_factory=ListSettings)
@@ -193,7 +196,7 @@ class Settings:
 
 _SECTIONS = {"arxiv": ArxivSettings, "classifier": ClassifierSettings, "list": ListSettings,
              "github": GitHubSettings, "judge": JudgeSettings}
-_TOP_LEVEL = {"database_url", "out_dir", "schedule_cron", "max_new_papers"}
+_TOP_LEVEL = {"database_url", "out_dir", "schedule_cron", "max_new_papers", "vector_cache"}
 # Never read from the file: they come from the environment GitHub Actions sets.
 _ENV_ONLY = {("github", "token"), ("judge", "token")}
 
@@ -281,6 +284,9 @@ def load_settings(config_path: str | Path | None = None, *, env: Mapping[str, st
 
     if environ.get("PAPERBOT_DB_URL"):
         settings = replace(settings, database_url=environ["PAPERBOT_DB_URL"])
+    cache = environ.get("PAPERBOT_VECTOR_CACHE") or settings.vector_cache or str(
+        Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperbot" / "vectors")
+    settings = replace(settings, vector_cache=cache)
     if environ.get("PAPERBOT_LIST_PATH"):  # the action's `list` input
         settings = replace(settings, list=replace(settings.list, path=environ["PAPERBOT_LIST_PATH"]))
     if environ.get("PAPERBOT_ARXIV_API_URL"):
