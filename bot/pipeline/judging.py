@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from bot.core.config import JudgeSettings, Settings
 from bot.core.models import JudgeVerdict, Prediction
 from bot.judge.prompt import PROMPT_VERSION
+from classifier.hybrid import band_order
 from db import judge as verdict_store
 from db import store
 from db.session import session_scope
@@ -33,6 +34,13 @@ log = logging.getLogger(__name__)
 
 def in_band(settings: JudgeSettings, prediction: Prediction) -> bool:
     return settings.band_low <= prediction.relevance <= settings.band_high
+
+
+def asking_order(settings: JudgeSettings, predictions: Mapping[str, Prediction]) -> list[str]:
+    """The papers of ``predictions`` in the band, in the order the judge is asked (``classifier.hybrid``,
+    which ``paperbot evaluate --judge-answers`` shares)."""
+    return band_order({arxiv_id: p.relevance for arxiv_id, p in predictions.items()}, settings.band_low,
+                      settings.band_high)
 
 
 @dataclass
@@ -60,8 +68,7 @@ def judge_predictions(settings: Settings, engine: Engine, predictions: Mapping[s
     config = settings.judge
     if not config.enabled or config.max_papers_per_run <= 0:
         return outcome
-    band = sorted((arxiv_id for arxiv_id, p in predictions.items() if in_band(config, p)),
-                  key=lambda arxiv_id: (abs(predictions[arxiv_id].relevance - 0.5), arxiv_id))
+    band = asking_order(config, predictions)
     if not band:
         return outcome
     with session_scope(engine) as session:
