@@ -34,6 +34,24 @@ def band_order(relevance: Mapping[str, float], band_low: float, band_high: float
     return sorted(band, key=lambda arxiv_id: (abs(relevance[arxiv_id] - 0.5), arxiv_id))
 
 
+def asking_order(predictions: Mapping[str, Prediction], band_low: float, band_high: float,
+                 section_doubt: float = 0.0) -> list[str]:
+    """``band_order`` of the predictions; then, with ``section_doubt``, the papers outside the band filed
+    under a section that holds less than that share of their P(relevant) (a toss-up between sections),
+    the closest toss-up first."""
+    order = band_order({key: p.relevance for key, p in predictions.items()}, band_low, band_high)
+    if section_doubt <= 0:
+        return order
+    inside = set(order)
+    doubtful = [key for key, p in predictions.items()
+                if key not in inside and p.other_section(section_doubt) is not None]
+    return order + sorted(doubtful, key=lambda key: (_share(predictions[key]), key))
+
+
+def _share(prediction: Prediction) -> float:
+    return prediction.probabilities.get(prediction.label.value, 0.0) / max(prediction.relevance, 1e-9)
+
+
 @dataclass(frozen=True)
 class Answer:
     """One recorded verdict: the judge's label for a paper (and its secondary and reason, if recorded)."""
@@ -159,18 +177,20 @@ class Hybrid:
     """A predictor: the local model, with the recorded answer's label for the in-band papers it asks about."""
 
     def __init__(self, local: LocalPredictions, answers: Mapping[str, Answer], *, band_low: float,
-                 band_high: float, max_asked: int) -> None:
+                 band_high: float, max_asked: int, section_doubt: float = 0.0) -> None:
         self.local, self.answers = local, answers
-        self.band, self.max_asked = (band_low, band_high), max_asked
+        self.band, self.max_asked, self.section_doubt = (band_low, band_high), max_asked, section_doubt
         self.tally = JudgeTally()
+        self.band_ids: set[str] = set()  # every paper of every set that fell in the band
 
     def __call__(self, train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
                  test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Label]:
         predictions = self.local(train_part, train_vectors, test_part, test_vectors)
         labels = [p.label for p in predictions]
         keys = [paper.arxiv_id or f"\0row {row}" for row, paper in enumerate(test_part)]  # no id: no answer
-        band = band_order({key: p.relevance for key, p in zip(keys, predictions, strict=True)}, *self.band)
+        band = asking_order(dict(zip(keys, predictions, strict=True)), *self.band, self.section_doubt)
         asked = band[: max(0, self.max_asked)]
+        self.band_ids.update(band)
         tally = self.tally
         tally.classified += len(test_part)
         tally.in_band += len(band)

@@ -32,7 +32,7 @@ def _contenders(app: App, answers_path: Path | None) -> tuple[dict[str, Predicto
     answers = load_answers(answers_path)
     local, judge = LocalPredictions(), app.settings.judge
     hybrid = Hybrid(local, answers, band_low=judge.band_low, band_high=judge.band_high,
-                    max_asked=judge.max_papers_per_run)
+                    max_asked=judge.max_papers_per_run, section_doubt=judge.section_share_below)
     return {HYBRID: hybrid, "paperbot": local.labels,
             **{name: p for name, p in contenders().items() if name != "paperbot"}}, hybrid
 

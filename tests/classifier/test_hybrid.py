@@ -12,7 +12,7 @@ from bot.core.errors import ClassifierError
 from bot.core.labels import Label
 from bot.core.models import Prediction
 from classifier.corpus import LabelledPaper
-from classifier.hybrid import Answer, Hybrid, LocalPredictions, band_order, load_answers
+from classifier.hybrid import Answer, Hybrid, LocalPredictions, asking_order, band_order, load_answers
 
 
 def prediction(label: Label, relevant: float) -> Prediction:
@@ -29,8 +29,8 @@ def test_band_order_least_confident_first_edges_included() -> None:
 
 def test_load_answers_reads_what_the_export_writes(tmp_path: Path) -> None:
     path = tmp_path / "answers.jsonl"
-    path.write_text('{"arxiv_id": "2601.00001", "label": "pruning", "secondary": "other", "reason": "Sparse.",'
-                    ' "model": "m", "prompt_version": "judge-v1"}\n\n'
+    path.write_text('{"arxiv_id": "2601.00001", "label": "pruning", "secondary": "other", '
+                    '"reason": "Sparse.", "model": "m", "prompt_version": "judge-v1"}\n\n'
                     '{"arxiv_id": " 2601.00002 ", "label": "irrelevant"}\n')
     assert load_answers(path) == {"2601.00001": Answer(Label.PRUNING, Label.OTHER, "Sparse."),
                                   "2601.00002": Answer(Label.IRRELEVANT)}
@@ -38,7 +38,7 @@ def test_load_answers_reads_what_the_export_writes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "message"), [
     ("{not json", "line 2: invalid JSON: "),
-    ('{"arxiv_id": "2601.00009", "label": "caching"}', "line 2: label 'caching' is not one of distillation, "),
+    ('{"arxiv_id": "2601.00009", "label": "caching"}', "line 2: label 'caching' is not one of distil"),
     ('{"arxiv_id": "2601.00009", "label": "other", "secondary": "x"}', "line 2: secondary 'x' is not one of"),
     ('{"label": "other"}', "line 2: no arxiv_id"),
     ('{"arxiv_id": "2601.00009"}', "line 2: no label"),
@@ -81,8 +81,8 @@ class CountingLocal:
 def run(hybrid: Hybrid, local: LocalPredictions, ids: list[str]) -> tuple[list[Label], list[Label]]:
     test = [labelled(i) for i in ids]
     train = [labelled("2601.00001")]
-    vectors = np.zeros((len(test), 2))
-    return local.labels(train, np.zeros((1, 2)), test, vectors), hybrid(train, np.zeros((1, 2)), test, vectors)
+    vectors, train_vectors = np.zeros((len(test), 2)), np.zeros((1, 2))
+    return local.labels(train, train_vectors, test, vectors), hybrid(train, train_vectors, test, vectors)
 
 
 def test_the_hybrid_takes_the_answer_for_the_asked_papers_within_the_cap() -> None:
@@ -112,3 +112,15 @@ def test_no_answers_or_no_cap_leave_the_local_labels() -> None:
     assert mixed == plain and none.tally.unanswered == 3
     capped = Hybrid(local, {i: Answer(Label.OTHER) for i in PAPERS}, band_low=0.2, band_high=0.8, max_asked=0)
     assert run(capped, local, list(PAPERS))[1] == plain and capped.tally.over_cap == 3
+
+
+def test_section_toss_ups_are_asked_after_the_band_when_configured() -> None:
+    def split(first: float, second: float, irrelevant: float) -> Prediction:
+        probabilities = {x.value: 0.0 for x in Label} | {"pruning": first, "distillation": second,
+                                                          "irrelevant": irrelevant}
+        return Prediction(Label.PRUNING, first, probabilities, Label.DISTILLATION, second, False, "", "t")
+
+    predictions = {"sure": split(0.9, 0.05, 0.05), "toss-up": split(0.5, 0.45, 0.05),
+                   "closer": split(0.48, 0.47, 0.05), "band": split(0.3, 0.1, 0.6)}
+    assert asking_order(predictions, 0.2, 0.8) == ["band"]
+    assert asking_order(predictions, 0.2, 0.8, 0.6) == ["band", "closer", "toss-up"]

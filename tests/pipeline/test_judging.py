@@ -169,8 +169,8 @@ def test_the_papers_the_judge_turned_away_are_listed_in_the_pr_body(
     recent(engine)
     llm_server.verdicts["2601.00002"] = {"label": "irrelevant", "secondary": None,
                                          "reason": "A language model <b>paper</b> @someone."}
-    llm_server.verdicts["2601.00003"] = {"label": "irrelevant", "secondary": None, "reason": "Not diffusion."}
-    llm_server.verdicts["2601.00004"] = {"label": "irrelevant", "secondary": None, "reason": "Dropped anyway."}
+    for arxiv_id, why in (("2601.00003", "Not diffusion."), ("2601.00004", "Dropped anyway.")):
+        llm_server.verdicts[arxiv_id] = {"label": "irrelevant", "secondary": None, "reason": why}
     settings = settings_for(llm_server)
     judging.judge_predictions(settings, engine, seeded)
     report = run_once(settings, engine, tmp_path)
