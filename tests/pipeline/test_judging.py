@@ -171,10 +171,12 @@ def test_the_papers_the_judge_turned_away_are_listed_in_the_pr_body(
                                          "reason": "A language model <b>paper</b> @someone."}
     for arxiv_id, why in (("2601.00003", "Not diffusion."), ("2601.00004", "Dropped anyway.")):
         llm_server.verdicts[arxiv_id] = {"label": "irrelevant", "secondary": None, "reason": why}
-    settings = settings_for(llm_server)
+    settings = replace(settings_for(llm_server), step_summary=str(tmp_path / "summary.md"))
     judging.judge_predictions(settings, engine, seeded)
     report = run_once(settings, engine, tmp_path)
     assert report.turned_away == 2 and report.proposed == 1  # 00004 was dropped by the local model too
+    summary = (tmp_path / "summary.md").read_text()
+    assert "LLM judge: 0 new verdicts; 2 papers turned away (listed in the pull request)" in summary
     body = (tmp_path / "out" / "pr-body.md").read_text()
     assert "Turned away by the judge: 2" in body
     assert "The LLM judge turned away 2 papers (listed, collapsed, below)." in body
