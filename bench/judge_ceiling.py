@@ -2,8 +2,8 @@
 
 Run by hand (``python bench/judge_ceiling.py``); not part of the test suite. Reads the shipped corpus and
 its vectors; writes nothing (``--write-answers FILE`` writes the second reader's answers as the recorded-
-answers JSONL ``paperbot train --judge-answers`` reads); prints its figures. Takes a few minutes on two
-cores: one training per month (the judges share the local model's predictions).
+answers JSONL ``paperbot train --judge-answers`` reads); prints its figures. Took 6 minutes on two shared
+cores: one training per month, the judges sharing the local model's predictions.
 
 The hybrid is scored as ``paperbot train --holdout-from --monthly --judge-answers`` scores it
 (``classifier.hybrid``: the ``[judge]`` band, at most ``max_papers_per_run`` asked a month), with two kinds of
