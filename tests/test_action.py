@@ -322,7 +322,8 @@ def test_the_readme_workflow_is_this_repositorys_workflow() -> None:
         assert [local(s) for s in job["steps"]] == [
             without(s, "with") if s.get("uses", "").startswith("./") else s
             for s in mine["steps"]]
-    assert readme["jobs"]["update"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert readme["jobs"]["update"]["permissions"] == {"contents": "write", "pull-requests": "write",
+                                                       "models": "read"}
     assert readme["jobs"]["health"]["permissions"] == {"contents": "read", "issues": "write"}
     # the README's update job passes the dispatch inputs on; this repository's does the same
     for workflow in (readme, ours):
@@ -330,6 +331,8 @@ def test_the_readme_workflow_is_this_repositorys_workflow() -> None:
                     or s.get("uses") == "./")
         assert step["with"]["dry-run"] == "${{ inputs.dry_run }}"
         assert step["with"]["since"] == "${{ inputs.since }}"
+        assert step["with"]["llm-url"] == "https://models.github.ai/inference"  # GitHub Models, the example
+        assert "llm-token" not in step["with"]  # the job's own token, which `models: read` lets call it
     ours_update = next(s for s in ours["jobs"]["update"]["steps"] if s.get("uses") == "./")
     assert (ROOT / ours_update["with"]["list"]).is_file()
 
@@ -340,3 +343,19 @@ def test_the_readme_documents_every_input_of_the_actions() -> None:
         for name in load(action)["inputs"]:
             assert f"`{name}`" in text, name
     assert "Allow GitHub Actions to create and approve pull requests" in text
+
+
+def test_the_llm_inputs_reach_the_judge_with_the_workflow_token(world, github_server, arxiv_server,  # type: ignore[no-untyped-def]
+                                                                llm_server) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    ids = serve(arxiv_server, RELEVANT[:4], now - timedelta(days=2))
+    with (world.workdir / "paperbot.toml").open("a") as handle:  # every paper in the band, no pacing
+        handle.write("[judge]\nband_low = 0.0\nband_high = 1.0\nseconds_between_requests = 0.0\n")
+    results = world.run(ACTION, ["restore", "run"], list=LIST_PATH, dry_run="true", llm_url=llm_server.url,
+                        llm_model="test/judge")
+    assert codes(results) == [0, 0], logs(results)
+    assert sorted(r.data["arxiv_id"] for r in llm_server.requests) == sorted(ids)
+    assert {r.headers["authorization"] for r in llm_server.requests} == {f"Bearer {github_server.token}"}
+    assert {r.body["model"] for r in llm_server.requests} == {"test/judge"}
+    assert json.loads((world.workdir / "paperbot-out" / "report.json").read_text())["judged"] == len(ids)
+    assert github_server.token not in results[1].stdout + results[1].stderr

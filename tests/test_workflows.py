@@ -62,7 +62,7 @@ def test_the_cron_workflow() -> None:
     assert wf["permissions"] == {}
     assert wf["concurrency"]["cancel-in-progress"] is False
     update = wf["jobs"]["update"]
-    assert update["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert update["permissions"] == {"contents": "write", "pull-requests": "write", "models": "read"}
     assert update["timeout-minutes"] <= 60
     health = wf["jobs"]["health"]
     assert health["permissions"] == {"contents": "read", "issues": "write"}
@@ -83,6 +83,12 @@ def test_the_update_action() -> None:
     install = next(s for s in steps if s.get("id") == "install")
     assert install["env"]["PAPERBOT_SOURCE"] == "${{ github.action_path }}"  # the action's own ref
     assert load("action.yml")["inputs"]["token"]["default"] == "${{ github.token }}"
+    inputs = load("action.yml")["inputs"]
+    assert inputs["llm-url"]["default"] == "" and inputs["llm-token"]["default"] == "${{ github.token }}"
+    run = next(s for s in steps if s.get("id") == "run")
+    assert {k: v for k, v in run["env"].items() if k.startswith("PAPERBOT_LLM_")} == {
+        "PAPERBOT_LLM_URL": "${{ inputs.llm-url }}", "PAPERBOT_LLM_MODEL": "${{ inputs.llm-model }}",
+        "PAPERBOT_LLM_TOKEN": "${{ inputs.llm-token }}"}
 
 
 def test_the_health_action_installs_no_torch() -> None:

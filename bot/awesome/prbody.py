@@ -3,8 +3,9 @@
 Called by the pipeline after ``bot/awesome/insert.py`` has inserted the papers; ``bot/github/pulls.py`` sends
 the text. The body opens with a hidden marker naming every proposed arXiv id and its label, then the counts, a
 table per section (a row whose section is a toss-up names the other one), the borderline papers that were not
-added, each with a checkbox per section (``bot/awesome/review.py``), the older borderline papers collapsed,
-and how to give feedback. It always fits GitHub's body limit: rows that do not fit are summarised.
+added, each with a checkbox per section (``bot/awesome/review.py``), the older borderline papers and those
+the LLM judge turned away collapsed, and how to give feedback. It always fits GitHub's body limit: rows
+that do not fit are summarised.
 Every arXiv string goes through ``sanitize``; the marker holds only validated ids and ``Label`` values.
 Pure: no I/O.
 """
@@ -16,7 +17,16 @@ from collections.abc import Mapping, Sequence
 
 from bot.awesome.entries import format_authors, utc
 from bot.awesome.markdown import sanitize
-from bot.awesome.review import REASON_MAX_CHARS, older_block, older_item, paper_date, paper_link, review_item
+from bot.awesome.review import (
+    REASON_MAX_CHARS,
+    older_block,
+    older_item,
+    paper_date,
+    paper_link,
+    review_item,
+    turned_away_block,
+    turned_away_item,
+)
 from bot.core.errors import PublishError
 from bot.core.labels import Label
 from bot.core.models import Addition, parse_arxiv_id
@@ -117,6 +127,7 @@ def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addi
                    declined: Mapping[str, Label] | None = None,
                    older: Sequence[Addition] = (), review_days: int = 30,
                    ticked: Mapping[str, frozenset[Label]] | None = None,
+                   turned_away: Sequence[Addition] = (),
                    limit_chars: int = GITHUB_BODY_LIMIT_CHARS) -> str:
     """The PR body: marker, counts, a table per section, needs-review list, feedback help.
 
@@ -124,7 +135,9 @@ def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addi
     ``needs_review`` borderline papers that were not inserted, each with its checkboxes (``ticked``: the
     boxes a maintainer ticked that are still to be acted on); ``older`` borderline papers published more
     than ``review_days`` ago, listed collapsed; ``counts`` e.g. ``{"fetched": 120, ...}`` in display
-    order; ``sections`` maps label values to the list's headings (``ListSettings.sections``).
+    order; ``sections`` maps label values to the list's headings (``ListSettings.sections``);
+    ``turned_away`` papers the LLM judge labelled irrelevant (``local_label`` and ``judge_reason`` set),
+    listed collapsed.
     """
     flat = [a for group in additions.values() for a in group] if isinstance(additions, Mapping) \
         else list(additions)
@@ -139,8 +152,9 @@ def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addi
     review = [review_item(a, names, ticks.get(parse_arxiv_id(a.paper.arxiv_id)[0], frozenset()))
               for a in sorted(needs_review, key=_order)]
     old = [older_item(a, names) for a in sorted(older, key=_order)]
+    away = [turned_away_item(a, names) for a in sorted(turned_away, key=_order)]
     head = _head(marker, len(flat), len(needs_review), counts,
-                 uncertain=sum(a.other_section is not None for a in flat))
+                 uncertain=sum(a.other_section is not None for a in flat), turned_away=len(away))
 
     def build(shown: int) -> str:
         parts = [head]
@@ -159,10 +173,11 @@ def render_pr_body(additions: Mapping[Label, Sequence[Addition]] | Sequence[Addi
                 parts.append(MORE_REVIEW.format(n=len(review) - len(shown_review)))
             parts.append("\n")
         parts.append(older_block(old[: max(0, shown - len(rows) - len(review))], len(old), review_days))
+        parts.append(turned_away_block(away[: max(0, shown - len(rows) - len(review) - len(old))], len(away)))
         parts.append(FEEDBACK)
         return "".join(parts)
 
-    total_items = len(rows) + len(review) + len(old)
+    total_items = len(rows) + len(review) + len(old) + len(away)
     if _size(build(0)) > limit_chars:
         raise PublishError(f"{len(flat)} papers are too many for one pull request body "
                            f"({limit_chars} characters); lower max_new_papers")
@@ -185,13 +200,16 @@ def _order(addition: Addition) -> tuple[str, str]:
 
 
 def _head(marker: str, proposed: int, review: int, counts: Mapping[str, int] | None, *,
-          uncertain: int = 0) -> str:
+          uncertain: int = 0, turned_away: int = 0) -> str:
     papers = f"{proposed} new paper{'s' if proposed != 1 else ''}"
     note = " 1 borderline paper needs review." if review == 1 else \
         f" {review} borderline papers need review." if review else ""
     if uncertain:
         note += (" 1 paper's section is uncertain" if uncertain == 1 else
                  f" {uncertain} papers' sections are uncertain") + ": look for *or …?* in the tables."
+    if turned_away:
+        note += (" The LLM judge turned away 1 paper" if turned_away == 1 else
+                 f" The LLM judge turned away {turned_away} papers") + " (listed, collapsed, below)."
     lines = [marker, "", INTRO.format(proposed=papers, review=note), ""]
     if counts:
         shown = [f"{sanitize(key.replace('_', ' ').capitalize(), max_chars=40)}: {int(value)}"

@@ -5,7 +5,8 @@ the probability that it belongs on the list at all, why) with one checkbox per s
 "not for this list". Every checkbox ends with a hidden identifier,
 ``<!-- paperbot:review 2501.01234 pruning -->``, so a tick is read back by that comment alone, whatever a
 maintainer writes around it; ``parse_review_ticks`` returns the ticked ones.
-Borderline papers older than the review window are listed in a collapsed block, without checkboxes.
+Borderline papers older than the review window are listed in a collapsed block, without checkboxes, and
+so are the papers the LLM judge turned away (labelled irrelevant), each with the judge's reason.
 Every arXiv string goes through ``sanitize``; a comment holds only a validated id and a ``Label`` value.
 Pure: no I/O.
 """
@@ -30,6 +31,9 @@ OLDER_NOTE = "\nNo checkboxes here: add one to the README by hand if it belongs 
 OLDER_TAIL = "\n</details>\n"
 MORE_OLDER = "\n\u2026 and {n} more not shown.\n"
 
+TURNED_AWAY_HEAD = ("<details>\n<summary>{n} paper{s} turned away by the LLM judge (the local model would "
+                    "have proposed or asked about {them}; not added)</summary>\n\n")
+TURNED_AWAY_NOTE = "\nThe judge is advice: add one to the README by hand if it belongs on the list.\n"
 _TICK_RE = re.compile(r"^[ \t]*[-*+][ \t]+\[(?P<tick>[ xX])\][^\n]*?<!--[ \t]*" + re.escape(REVIEW_NAME)
                       + r"[ \t]+(?P<id>[^\s>]+)[ \t]+(?P<label>[a-z]+)[ \t]*-->", re.MULTILINE)
 
@@ -80,6 +84,25 @@ def older_block(items: Sequence[str], total: int, days: int) -> str:
     more = MORE_OLDER.format(n=total - len(items)) if total > len(items) else ""
     return (OLDER_HEAD.format(n=total, s="s" if total != 1 else "", days=days) + "".join(items) + more
             + OLDER_NOTE + OLDER_TAIL + "\n")
+
+
+def turned_away_item(addition: Addition, names: Mapping[str, str]) -> str:
+    """A paper the LLM judge labelled irrelevant: the local model's section and P(relevant), the judge's
+    reason."""
+    local = (addition.local_label or Label(addition.label)).value
+    section = sanitize(names.get(local, local), max_chars=80)
+    judge = sanitize(addition.judge_reason or "", max_chars=REASON_MAX_CHARS) or "-"
+    return (f"- {paper_link(addition)} \u2014 {paper_date(addition)}: local model **{section}** "
+            f"(relevant: {addition.probability:.0%}); **LLM judge**: {judge}\n")
+
+
+def turned_away_block(items: Sequence[str], total: int) -> str:
+    """The collapsed list of the papers the judge turned away: ``items`` of ``total`` shown."""
+    if not total:
+        return ""
+    more = MORE_OLDER.format(n=total - len(items)) if total > len(items) else ""
+    return (TURNED_AWAY_HEAD.format(n=total, s="s" if total != 1 else "", them="them" if total != 1 else "it")
+            + "".join(items) + more + TURNED_AWAY_NOTE + OLDER_TAIL + "\n")
 
 
 def parse_review_ticks(body: str | None) -> dict[str, frozenset[Label]]:

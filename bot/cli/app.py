@@ -131,11 +131,11 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _register() -> None:
-    from bot.cli import classifier, db, ops, run, stages
+    from bot.cli import classifier, db, judge, ops, run, stages
 
     if "run" in cli.commands:
         return
-    for module in (db, stages, classifier, run, ops):
+    for module in (db, stages, classifier, judge, run, ops):
         for command in module.COMMANDS:
             cli.add_command(command)
     from bot.cli import query, report

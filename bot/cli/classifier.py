@@ -5,12 +5,57 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from bot.cli.app import App, pass_app
 from bot.cli.stages import progress_bar
+
+if TYPE_CHECKING:
+    from classifier.evaluate import Predictor
+    from classifier.hybrid import Hybrid
+
+HYBRID = "paperbot+judge"  # the local model with the recorded answers of the LLM judge
+
+
+def _contenders(app: App, answers_path: Path | None) -> tuple[dict[str, Predictor], Hybrid | None]:
+    """paperbot and the two baselines; with recorded answers, the hybrid first (its lead is over the local
+    model and each baseline), every set trained on once for both."""
+    from classifier.evaluate import contenders
+
+    if answers_path is None:
+        return contenders(), None
+    from classifier.hybrid import Hybrid, LocalPredictions, load_answers
+
+    answers = load_answers(answers_path)
+    local, judge = LocalPredictions(), app.settings.judge
+    hybrid = Hybrid(local, answers, band_low=judge.band_low, band_high=judge.band_high,
+                    max_asked=judge.max_papers_per_run, section_doubt=judge.section_share_below)
+    return {HYBRID: hybrid, "paperbot": local.labels,
+            **{name: p for name, p in contenders().items() if name != "paperbot"}}, hybrid
+
+
+def _judge_figures(app: App, hybrid: Hybrid, answers_path: Path) -> dict[str, object]:
+    judge = app.settings.judge
+    return {"answers": str(answers_path), "recorded": len(hybrid.answers),
+            "band": [judge.band_low, judge.band_high], "max_asked_per_set": judge.max_papers_per_run,
+            **hybrid.tally.as_dict()}
+
+
+def _judge_line(app: App, hybrid: Hybrid | None) -> str:
+    if hybrid is None:
+        return ""
+    judge = app.settings.judge
+    return "\n\n" + hybrid.tally.describe(f"{HYBRID} ({len(hybrid.answers)} recorded answers)",
+                                          (judge.band_low, judge.band_high), judge.max_papers_per_run)
+
+
+JUDGE_ANSWERS_HELP = ("Also score the hybrid of the local model and the LLM judge from recorded answers "
+                      "(JSONL, one verdict a line: arxiv_id, label, optional secondary and reason; what "
+                      "`paperbot judge export` writes): the papers in the [judge] band, at most "
+                      "max_papers_per_run of each scored set, take the answer's label.")
 
 
 def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -38,9 +83,13 @@ def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | 
 @click.option("--monthly", is_flag=True,
               help="With --holdout-from: retrain at the start of each month from DATE on and score that "
                    "month's papers, as the bot meets them; the figures pool the months.")
+@click.option("--judge-answers", "answers_path", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --holdout-from: " + JUDGE_ANSWERS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @pass_app
-def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bool, as_json: bool) -> None:
+def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bool,
+              answers_path: Path | None, as_json: bool) -> None:
     """Fit the classifier on the labelled corpus and the maintainers' decisions; print a per-label report.
 
     The report is cross-validated (stratified, seeded) and scores the papers read against the rubric,
@@ -54,6 +103,7 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
         paperbot train --seeds 3                          # is a change to the model more than noise?
         paperbot train --holdout-from 2025-09             # does it hold up on later papers?
         paperbot train --holdout-from 2025-06 --monthly   # ... on each month's papers, retrained monthly
+        paperbot train --holdout-from 2026-02 --monthly --judge-answers verdicts.jsonl
     """
     from bot.pipeline import stages
     from classifier import evaluate, forward
@@ -64,34 +114,43 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
         raise click.UsageError("--holdout-from replaces cross-validation: leave out --folds and --seeds")
     if monthly and not holdout:
         raise click.UsageError("--monthly needs --holdout-from DATE, the first month to score")
+    if answers_path and not holdout:
+        raise click.UsageError("--judge-answers goes with --holdout-from DATE (or with evaluate)")
+    predictors, hybrid = _contenders(app, answers_path)
     embedder = stages.make_embedder(app.settings)
     examples = stages.training_examples(app.engine)
     with progress_bar("embedding the corpus", unit="texts") as progress:
         vectors = stages.text_vectors(app.engine, embedder, [e.text for e in examples], progress=progress)
     if holdout and monthly:
-        months = forward.monthly_from(evaluate.contenders(), examples, vectors, start=holdout)
+        months = forward.monthly_from(predictors, examples, vectors, start=holdout)
         if as_json:
+            extra = {"judge": _judge_figures(app, hybrid, answers_path)} if hybrid and answers_path else {}
             click.echo(json.dumps({"holdout_from": holdout, "monthly": True,
                                    "months": [dataclasses.asdict(window) for window in months.windows],
                                    "scored": months.scored,
-                                   "results": render_json(months.results)}, indent=2))
+                                   "results": render_json(months.results), **extra}, indent=2))
             return
         click.echo(f"retrained at the start of each month from {holdout} on, scoring that month's "
                    "rubric-read papers:")
-        for window in months.windows:
-            click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
+        asked = hybrid.tally.asked_by_set if hybrid else []
+        for i, window in enumerate(months.windows):
+            click.echo(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}"
+                       + (f", the judge asked about {asked[i]}" if i < len(asked) else ""))
         pooled = f"{len(months.windows)} month" + ("s" if len(months.windows) != 1 else "")
-        click.echo(render_text(months.results, title=f"\n{pooled} pooled"))
+        click.echo(render_text(months.results, title=f"\n{pooled} pooled") + _judge_line(app, hybrid))
         return
     if holdout:
-        held = forward.holdout_from(evaluate.contenders(), examples, vectors, start=holdout)
+        held = forward.holdout_from(predictors, examples, vectors, start=holdout)
         if as_json:
+            extra = {"judge": _judge_figures(app, hybrid, answers_path)} if hybrid and answers_path else {}
             click.echo(json.dumps({"holdout_from": holdout, "trained_on": held.trained_on,
-                                   "scored": held.scored, "results": render_json(held.results)}, indent=2))
+                                   "scored": held.scored, "results": render_json(held.results), **extra},
+                                  indent=2))
             return
         click.echo(render_text(
             held.results, title=f"trained on the {held.trained_on} papers published before {holdout}, "
-                                f"scored on the {held.scored} rubric-read papers published since"))
+                                f"scored on the {held.scored} rubric-read papers published since")
+                   + _judge_line(app, hybrid))
         return
     report = evaluate.train_and_cross_validate(evaluate.contenders(), examples, vectors, folds=folds,
                                                seed=app.settings.classifier.seed, seeds=seeds)
@@ -117,26 +176,32 @@ def train_cmd(app: App, folds: int, seeds: int, holdout: str | None, monthly: bo
 @click.option("--data", "data_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Labelled papers (JSONL: title, abstract, label) never trained on.")
+@click.option("--judge-answers", "answers_path", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), help=JUDGE_ANSWERS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @pass_app
-def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
+def evaluate_cmd(app: App, data_path: Path, answers_path: Path | None, as_json: bool) -> None:
     """Score paperbot and two baselines on a labelled file: relevance P/R/F1, section accuracy, macro-F1,
     per-label F1 and confusion matrices, side by side, with 95% bootstrap intervals for the headline
     figures and for paperbot's lead over each baseline.
 
-    Papers of the file are removed from the training data first (by arXiv id and title).
+    Papers of the file are removed from the training data first (by arXiv id and title). With
+    --judge-answers, the hybrid of the local model and the LLM judge's recorded answers is scored too,
+    first, with how many papers it asked about.
 
     \b
     Example:
         paperbot evaluate --data dev.jsonl
+        paperbot evaluate --data dev.jsonl --judge-answers verdicts.jsonl
     """
     from bot.awesome.titles import normalize_title
     from bot.core.errors import ClassifierError
     from bot.pipeline import stages
     from classifier.corpus import load_jsonl
-    from classifier.evaluate import compare, contenders
+    from classifier.evaluate import compare
     from classifier.render import render_json, render_text
 
+    predictors, hybrid = _contenders(app, answers_path)
     test, errors = load_jsonl(data_path)
     for error in errors:
         click.echo(f"{data_path}: {error}; skipped", err=True)
@@ -151,11 +216,15 @@ def evaluate_cmd(app: App, data_path: Path, as_json: bool) -> None:
         train_vectors = stages.text_vectors(app.engine, embedder, [e.text for e in train], progress=progress)
     with progress_bar(f"embedding {data_path.name}", unit="texts") as progress:
         test_vectors = stages.text_vectors(app.engine, embedder, [p.text for p in test], progress=progress)
-    results = compare(contenders(), train, train_vectors, test, test_vectors)
+    results = compare(predictors, train, train_vectors, test, test_vectors)
     if as_json:
-        click.echo(json.dumps(render_json(results), indent=2))
+        figures = render_json(results)
+        if hybrid and answers_path:  # the figures by name, as without answers, and what the judge asked
+            figures = {"results": figures, "judge": _judge_figures(app, hybrid, answers_path)}
+        click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(render_text(results, title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}"))
+    click.echo(render_text(results, title=f"{data_path.name}: {len(test)} papers, trained on {len(train)}")
+               + _judge_line(app, hybrid))
 
 
 COMMANDS: list[click.Command] = [train_cmd, evaluate_cmd]

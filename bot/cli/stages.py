@@ -106,6 +106,10 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
     and writes arxiv_id, label, probability, probabilities, needs_review, reason. A bad row is reported
     with its line number and skipped.
 
+    With the LLM judge configured (PAPERBOT_LLM_URL), the database mode then asks it about the papers just
+    classified that lie in its band, as a run does (same cap, cached verdicts). File mode never asks: its
+    papers are not stored, so their verdicts could not be cached, and it is meant to run offline.
+
     \b
     Example:
         paperbot classify
@@ -144,6 +148,12 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
     parts = ", ".join(f"{label} {n}" for label, n in sorted(by_label.items()))
     detail = f" ({parts}; {review} need review)" if parts else ""
     click.echo(f"classified {len(predictions)} papers{detail} with model {model.version}")
+    if predictions and app.settings.judge.enabled:
+        from bot.pipeline.judging import judge_predictions
+
+        outcome = judge_predictions(app.settings, app.engine, predictions)
+        click.echo(f"LLM judge: asked about {outcome.asked} papers, {len(outcome.verdicts)} verdicts "
+                   f"({outcome.requests} requests); {outcome.cached} had a verdict already")
 
 
 COMMANDS: list[click.Command] = [fetch_cmd, embed_cmd, classify_cmd]

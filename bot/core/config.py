@@ -154,6 +154,9 @@ class JudgeSettings:
     # holds the needs-review band [review_low, review_high] and the least confident filed or dropped papers
     band_low: float = 0.2
     band_high: float = 0.8
+    # also asked about, after the band: filed papers whose section holds less than this share of their
+    # P(relevant), a toss-up between sections (0: off; bench/judge_ceiling.py measures 0.6)
+    section_share_below: float = 0.0
     max_papers_per_run: int = 20
     timeout_seconds: float = 60.0
     max_retries: int = 2

@@ -156,6 +156,7 @@ class RunReport:
     embedded: int = 0
     classified: int = 0
     judged: int = 0  # new verdicts of the LLM judge
+    turned_away: int = 0  # recent papers the local model proposed or asked about and the judge turned away
     proposed: int = 0
     needs_review: int = 0
     already_listed: int = 0

@@ -1,7 +1,8 @@
 """The optional LLM judge in the pipeline: after the local prediction, ask about the least confident papers.
 
 Only papers whose P(relevant) = 1 - P(irrelevant) lies in ``[judge.band_low, judge.band_high]`` are asked
-about, the least confident (nearest 0.5) first, at most ``judge.max_papers_per_run`` a run. A paper with a
+about, the least confident (nearest 0.5) first (then, with ``judge.section_share_below``, the filed papers
+whose section is a toss-up), at most ``judge.max_papers_per_run`` a run. A paper with a
 cached verdict of this judge (model and prompt version, ``db/judge.py``) is never asked again. Each verdict
 is stored as it comes, so an interrupted run keeps the answers it paid for. The local prediction is kept
 beside it; ``bot/pipeline/run.py`` files a judged paper under the judge's label. Nothing here fails a run:
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from bot.core.config import JudgeSettings, Settings
 from bot.core.models import JudgeVerdict, Prediction
 from bot.judge.prompt import PROMPT_VERSION
+from classifier.hybrid import asking_order as hybrid_order
 from db import judge as verdict_store
 from db import store
 from db.session import session_scope
@@ -31,8 +33,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def in_band(settings: JudgeSettings, prediction: Prediction) -> bool:
-    return settings.band_low <= prediction.relevance <= settings.band_high
+def asking_order(settings: JudgeSettings, predictions: Mapping[str, Prediction]) -> list[str]:
+    """The papers of ``predictions`` to ask about, in the order the judge is asked (``classifier.hybrid``,
+    which ``paperbot evaluate --judge-answers`` shares): the band, then the section toss-ups when
+    ``section_share_below`` is set."""
+    return hybrid_order(predictions, settings.band_low, settings.band_high, settings.section_share_below)
 
 
 @dataclass
@@ -60,8 +65,7 @@ def judge_predictions(settings: Settings, engine: Engine, predictions: Mapping[s
     config = settings.judge
     if not config.enabled or config.max_papers_per_run <= 0:
         return outcome
-    band = sorted((arxiv_id for arxiv_id, p in predictions.items() if in_band(config, p)),
-                  key=lambda arxiv_id: (abs(predictions[arxiv_id].relevance - 0.5), arxiv_id))
+    band = asking_order(config, predictions)
     if not band:
         return outcome
     with session_scope(engine) as session:

@@ -157,10 +157,13 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
                 model = stages.train(settings, engine, embedder, progress=progress)
             classified = stages.classify(settings, engine, model, embedder)
             report.classified = len(classified)
-    if classified and settings.judge.enabled:  # the least confident of this run's papers, cached
+    if settings.judge.enabled:  # the least confident of this run's papers and of those left for review
         with _timed(report, "judge"):
-            report.judged = len(judging.judge_predictions(settings, engine, classified).verdicts)
-    additions, review, older = candidates(settings, engine, listed)
+            wanted = {**_left_for_review(settings, engine, listed), **classified}
+            if wanted:
+                report.judged = len(judging.judge_predictions(settings, engine, wanted).verdicts)
+    additions, review, older, turned_away = candidates(settings, engine, listed)
+    report.turned_away = len(turned_away)
     with _timed(report, "render"):
         insertion = insert_entries(readme, additions, settings.list)
     added = list(insertion.added)
@@ -169,9 +172,12 @@ def _run(settings: Settings, engine: Engine, options: RunOptions, report: RunRep
     # Only what the PR holds: run-by-run counts (fetched, classified) live in the report, so a run with
     # nothing new leaves the body byte-identical and makes no write.
     counts = {"proposed": len(added), "needs review": len(review)}
+    if turned_away:
+        counts["turned away by the judge"] = len(turned_away)
     declined = declined_in(engine, open_pr)
     body = render_pr_body(added, review, counts, sections=settings.list.sections, declined=declined,
-                          older=older, review_days=REVIEW_WINDOW.days, ticked=ticks) if added else ""
+                          older=older, review_days=REVIEW_WINDOW.days, ticked=ticks,
+                          turned_away=turned_away) if added else ""
     diff = render_diff(readme, insertion.readme, path)
     _write_outputs(options.out_dir, insertion.readme, body, diff)
     changed = bool(added)
@@ -201,6 +207,20 @@ class Candidates(NamedTuple):
     additions: list[Addition]  # to insert into the list
     review: list[Addition]  # borderline, published within REVIEW_WINDOW: the review list's checkboxes
     older: list[Addition]  # borderline, published before that: listed collapsed
+    # published within REVIEW_WINDOW, which the local model would have proposed or asked about and the LLM
+    # judge labelled irrelevant: listed collapsed, with the judge's reason
+    turned_away: list[Addition]
+
+
+def _left_for_review(settings: Settings, engine: Engine, listed: dict[str, Label]) -> dict[str, Prediction]:
+    """The stored predictions of the papers left in needs-review by earlier runs, which nobody decided and
+    the judge has no verdict on yet: asked about with this run's papers, within the same cap."""
+    waiting = candidates(settings, engine, listed)
+    ids = {a.paper.arxiv_id for a in (*waiting.review, *waiting.older)}
+    if not ids:
+        return {}
+    with session_scope(engine) as session:
+        return {arxiv_id: p for arxiv_id, p in store.predictions(session).items() if arxiv_id in ids}
 
 
 def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> Candidates:
@@ -219,6 +239,7 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
     additions: list[Addition] = []
     review: list[Addition] = []
     older: list[Addition] = []
+    turned_away: list[Addition] = []
     doubt = settings.classifier.uncertain_section_below
     for arxiv_id in wanted:
         paper = papers.get(arxiv_id)
@@ -230,8 +251,10 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
             label = proposal.final_label or proposal.label
             additions.append(_addition(paper, label, prediction, doubt))
         elif prediction is not None and arxiv_id in verdicts:
-            if verdicts[arxiv_id].label.is_section:  # judged irrelevant: not proposed
+            if verdicts[arxiv_id].label.is_section:
                 additions.append(_judged(paper, verdicts[arxiv_id], prediction))
+            elif (prediction.label.is_section or prediction.needs_review) and _recent(paper, now):
+                turned_away.append(_turned_away(paper, verdicts[arxiv_id], prediction))  # not proposed
         elif prediction is not None and prediction.label.is_section and not prediction.needs_review:
             additions.append(_addition(paper, prediction.label, prediction, doubt))
         elif prediction is not None and prediction.needs_review:
@@ -239,7 +262,7 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
             asked = replace(_addition(paper, best, prediction), probability=prediction.relevance)
             (review if _recent(paper, now) else older).append(asked)
     additions.sort(key=lambda a: (a.paper.published or now, a.paper.arxiv_id), reverse=True)
-    return Candidates(additions[: settings.max_new_papers], review, older)
+    return Candidates(additions[: settings.max_new_papers], review, older, turned_away)
 
 
 def _recent(paper: Paper, now: datetime) -> bool:
@@ -266,6 +289,14 @@ def _judged(paper: Paper, verdict: JudgeVerdict, prediction: Prediction) -> Addi
                     judge_reason=verdict.reason if differs else None)
 
 
+def _turned_away(paper: Paper, verdict: JudgeVerdict, prediction: Prediction) -> Addition:
+    """A paper the LLM judge labelled irrelevant, with the local model's best section and P(relevant)."""
+    local = prediction.label if prediction.label.is_section else prediction.runner_up
+    return Addition(paper=paper, label=Label.IRRELEVANT, probability=prediction.relevance,
+                    reason=prediction.reason, code_url=code_url_for(paper), local_label=local,
+                    judge_reason=verdict.reason)
+
+
 def _write_outputs(out_dir: Path, readme: str, body: str, diff: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "README.md").write_text(readme, encoding="utf-8")
@@ -287,6 +318,9 @@ def _write_step_summary(settings: Settings, report: RunReport) -> None:
              "| --- | --- | --- | --- | --- | --- |",
              f"| {report.fetched} | {report.new} | {report.classified} | {report.proposed} | "
              f"{report.needs_review} | {report.skipped} |", ""]
+    if settings.judge.enabled:
+        lines += [f"LLM judge: {report.judged} new verdicts; {report.turned_away} papers turned away "
+                  "(listed in the pull request)", ""]
     lines.append(f"Pull request: {report.pr_url}" if report.pr_url else f"Result: {report.message}")
     try:
         with open(settings.step_summary, "a", encoding="utf-8") as handle:

@@ -114,3 +114,75 @@ def test_train_reports_cross_validation_for_each_fold_seed(invoke, cli_env: Path
     scored = figures["cross_validated"]["paperbot"]["n"]
     assert scored == sum(row.get("label_source") == "annotated" for row in corpus_json_rows())
     assert figures["by_seed"]["1"]["paperbot"]["n"] == scored
+
+
+JUDGE_BAND = "[judge]\nband_low = 0.0\nband_high = 1.0\nmax_papers_per_run = 5\n"  # every paper in the band
+
+
+def truth_answers(data: Path, path: Path) -> Path:
+    """The reference labels of ``data`` as recorded answers: a judge that is always right."""
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    path.write_text("".join(json.dumps({"arxiv_id": r["arxiv_id"], "label": r["label"]}) + "\n"
+                            for r in rows if r.get("arxiv_id")))
+    return path
+
+
+def correct(figures: dict) -> int:  # type: ignore[type-arg]
+    return sum(row[i] for i, row in enumerate(figures["confusion"]["rows_true_columns_predicted"]))
+
+
+def test_evaluate_scores_the_hybrid_from_recorded_answers(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING + JUDGE_BAND)
+    data = small_labelled(cli_env / "labelled.jsonl")
+    answers = truth_answers(data, cli_env / "answers.jsonl")
+    result = invoke("evaluate", "--data", str(data), "--judge-answers", str(answers), "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert list(figures["results"]) == ["paperbot+judge", "paperbot", "keywords", "tfidf-svm"]
+    judge = figures["judge"]
+    assert judge["classified"] == 40 and judge["in_band"] == 40 and judge["asked"] == 5
+    assert judge["over_cap"] == 35 and judge["asked_share"] == 0.125 and judge["band"] == [0.0, 1.0]
+    assert judge["answered"] == 5 and judge["unanswered"] == 0 and judge["recorded"] == 40
+    hybrid, local = figures["results"]["paperbot+judge"], figures["results"]["paperbot"]
+    assert judge["changed"] >= 1  # the five least confident papers hold a mistake to correct
+    assert correct(hybrid) == correct(local) + judge["changed"]  # each changed label is now right
+    # no answers for the papers asked: they keep the local label, and the output says so
+    (cli_env / "few.jsonl").write_text('{"arxiv_id": "0000.00000", "label": "other"}\n')
+    text = invoke("evaluate", "--data", str(data), "--judge-answers", str(cli_env / "few.jsonl")).output
+    assert text.splitlines()[1].split() == ["paperbot+judge", "paperbot", "keywords", "tfidf-svm"]
+    assert "paperbot+judge's lead, 95% interval" in text
+    assert ("paperbot+judge (1 recorded answers): asked about 5 of the 40 papers classified (12.5%): 40 in "
+            "the band 0.00-1.00, at most 5 a set (35 over the cap); 0 had a recorded answer (0 changed the "
+            "label), 5 had none and kept the local label") in text
+
+
+def test_bad_recorded_answers_are_one_error_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING)
+    data = small_labelled(cli_env / "labelled.jsonl", 4)
+    for second, message in [("{oops", "line 2: invalid JSON: "),
+                            ('{"arxiv_id": "2601.00002", "label": "caching"}', "line 2: label 'caching' is "
+                                                                               "not one of distillation")]:
+        answers = cli_env / "answers.jsonl"
+        answers.write_text('{"arxiv_id": "2601.00001", "label": "pruning"}\n' + second + "\n")
+        result = invoke("evaluate", "--data", str(data), "--judge-answers", str(answers))
+        assert result.exit_code == 1 and f"{answers}: {message}" in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+    wrong = invoke("train", "--judge-answers", str(answers))
+    assert wrong.exit_code == 2 and "--judge-answers goes with --holdout-from" in wrong.output
+
+
+def test_train_monthly_scores_the_hybrid_on_each_month(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
+    (cli_env / "paperbot.toml").write_text(HASHING + JUDGE_BAND)
+    rows = [r for r in corpus_json_rows() if r["label_source"] == "annotated"
+            and (r.get("published") or "0") >= "2026-04"]
+    answers = cli_env / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"arxiv_id": r["arxiv_id"], "label": r["label"]}) + "\n"
+                               for r in rows))
+    result = invoke("train", "--holdout-from", "2026-04", "--monthly", "--judge-answers", str(answers),
+                    "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["judge"]["asked_by_set"] == [5] and figures["judge"]["classified"] == len(rows)
+    assert figures["results"]["paperbot+judge"]["n"] == figures["results"]["paperbot"]["n"] == len(rows)
+    assert correct(figures["results"]["paperbot+judge"]) == \
+        correct(figures["results"]["paperbot"]) + figures["judge"]["changed"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -12,11 +13,13 @@ from sqlalchemy import Engine
 from bot.awesome.prbody import render_pr_body
 from bot.core.config import Settings
 from bot.core.labels import Label
-from bot.core.models import Prediction
+from bot.core.models import Prediction, RunReport
 from bot.pipeline import judging
-from bot.pipeline.run import candidates
+from bot.pipeline.run import RunOptions, candidates, run
+from classifier.embed import HashingEmbedder
 from db import store
 from db.session import session_scope
+from tests.support.cli import small_list
 from tests.support.llm_server import LLMServer
 from tests.support.store import paper
 
@@ -80,7 +83,7 @@ def test_the_judges_label_files_the_paper_and_the_local_one_is_kept(
     llm_server.verdicts["2601.00004"] = {"label": "other", "secondary": None, "reason": "A fast solver."}
     settings = settings_for(llm_server)
     judging.judge_predictions(settings, engine, seeded)
-    additions, review, _ = candidates(settings, engine, {})
+    additions, review, _, _ = candidates(settings, engine, {})
     filed = {a.paper.arxiv_id: a for a in additions}
     assert set(filed) == {"2601.00001", "2601.00002", "2601.00004"} and review == []
     judged = filed["2601.00002"]
@@ -130,3 +133,56 @@ def test_the_judges_reason_is_escaped_in_the_pr_body(llm_server: LLMServer, engi
     for raw in ("<img", "<!-- x", "](javascript:", " @maintainer"):
         assert raw not in row
     assert row.count(" | ") == 4  # the reason's pipe cannot add a column
+
+
+def recent(seeded_engine: Engine) -> None:
+    """The seeded papers as published today: inside the PR body's review window."""
+    with session_scope(seeded_engine) as s:
+        store.upsert_papers(s, [replace(paper(i, title=f"Paper {i}"), published=store.utcnow(),
+                                        updated=store.utcnow()) for i in LOCAL])
+
+
+def run_once(settings: Settings, engine: Engine, tmp_path: Path) -> RunReport:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    listing = small_list(tmp_path)
+    options = RunOptions(out_dir=tmp_path / "out", list_path=listing, fetch=False)
+    return run(settings, engine, options, embedder=HashingEmbedder()).report
+
+
+def test_a_run_asks_about_the_papers_left_for_review_by_earlier_runs(
+        llm_server: LLMServer, engine: Engine, seeded: dict[str, Prediction], tmp_path: Path) -> None:
+    recent(engine)
+    settings = settings_for(llm_server, max_papers_per_run=5)
+    report = run_once(settings, engine, tmp_path)  # nothing new to classify: only the review list is asked
+    assert report.classified == 0 and asked(llm_server) == ["2601.00002"] and report.judged == 1
+    sent = len(llm_server.requests)
+    assert run_once(settings, engine, tmp_path / "again").judged == 0  # cached: nothing asked again
+    assert len(llm_server.requests) == sent
+    # within the cap: none left for this run
+    other = settings_for(llm_server, model="other/model", max_papers_per_run=0)
+    run_once(other, engine, tmp_path / "capped")
+    assert len(llm_server.requests) == sent
+
+
+def test_the_papers_the_judge_turned_away_are_listed_in_the_pr_body(
+        llm_server: LLMServer, engine: Engine, seeded: dict[str, Prediction], tmp_path: Path) -> None:
+    recent(engine)
+    llm_server.verdicts["2601.00002"] = {"label": "irrelevant", "secondary": None,
+                                         "reason": "A language model <b>paper</b> @someone."}
+    for arxiv_id, why in (("2601.00003", "Not diffusion."), ("2601.00004", "Dropped anyway.")):
+        llm_server.verdicts[arxiv_id] = {"label": "irrelevant", "secondary": None, "reason": why}
+    settings = replace(settings_for(llm_server), step_summary=str(tmp_path / "summary.md"))
+    judging.judge_predictions(settings, engine, seeded)
+    report = run_once(settings, engine, tmp_path)
+    assert report.turned_away == 2 and report.proposed == 1  # 00004 was dropped by the local model too
+    summary = (tmp_path / "summary.md").read_text()
+    assert "LLM judge: 0 new verdicts; 2 papers turned away (listed in the pull request)" in summary
+    body = (tmp_path / "out" / "pr-body.md").read_text()
+    assert "Turned away by the judge: 2" in body
+    assert "The LLM judge turned away 2 papers (listed, collapsed, below)." in body
+    block = body.split("2 papers turned away by the LLM judge", 1)[1].split("</details>", 1)[0]
+    assert "[Paper 2601.00002](https://arxiv.org/abs/2601.00002)" in block
+    assert "local model **Quantization for Diffusion Models** (relevant: 52%)" in block
+    assert "**LLM judge**: Not diffusion." in block and "2601.00004" not in block
+    assert "<b>" not in block and " @someone" not in block  # the judge's reason is escaped
+    assert "abs/2601.00002" not in (tmp_path / "out" / "README.diff").read_text()

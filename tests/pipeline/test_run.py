@@ -231,7 +231,7 @@ def test_a_toss_up_section_is_marked_with_its_runner_up(engine: Engine) -> None:
     with session_scope(engine) as s:
         store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
         store.save_predictions(s, {"2501.00001": clear, "2501.00002": toss_up})
-    additions, review, older = candidates(Settings(), engine, listed={})
+    additions, review, older, _ = candidates(Settings(), engine, listed={})
     assert {a.paper.arxiv_id: a.other_section for a in additions} == {"2501.00001": None,
                                                                       "2501.00002": Label.OTHER}
     assert review == [] and older == []
@@ -248,6 +248,6 @@ def test_a_paper_to_review_shows_its_best_section_and_its_chance_of_belonging(en
     with session_scope(engine) as s:
         store.upsert_papers(s, [paper("2501.00003")])
         store.save_predictions(s, {"2501.00003": unsure})
-    additions, review, older = candidates(Settings(), engine, listed={})
+    additions, review, older, _ = candidates(Settings(), engine, listed={})
     assert additions == [] and [(a.label, round(a.probability, 2)) for a in review + older] == [
         (Label.OTHER, 0.42)]  # the runner-up section, and P(relevant), not P(irrelevant)

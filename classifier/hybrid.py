@@ -1,0 +1,210 @@
+"""The hybrid of the local model and the LLM judge, scored from recorded answers, without a network.
+
+Runs for ``paperbot evaluate --judge-answers`` and ``paperbot train --holdout-from ... --judge-answers``
+(and ``bench/judge_ceiling.py``); the pipeline takes its band rule from here (``band_order``), so the
+evaluation asks about exactly the papers a run would. Pure: reads and writes nothing but what it is given.
+
+A recorded answer is one verdict per paper, keyed by arXiv id (``load_answers`` reads the JSONL that
+``paperbot judge export`` writes). For each set the predictors are called on (one ``evaluate`` file, one
+month of a forward judge), the hybrid takes the local model's predictions, orders the papers whose
+P(relevant) lies in ``[band_low, band_high]`` least confident first, asks about the first ``max_asked``
+of them (the pipeline's per-run cap, applied per set) and files each asked paper that has a recorded answer
+under the answer's label; every other paper keeps the local label. ``JudgeTally`` counts what was asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.core.errors import ClassifierError
+from bot.core.labels import LABEL_VALUES, Label
+from bot.core.models import Prediction
+from classifier.corpus import LabelledPaper, iter_jsonl
+
+
+def band_order(relevance: Mapping[str, float], band_low: float, band_high: float) -> list[str]:
+    """The ids whose P(relevant) lies in ``[band_low, band_high]``, the least confident (nearest 0.5)
+    first, ties by id: the order in which the judge is asked."""
+    band = [arxiv_id for arxiv_id, p in relevance.items() if band_low <= p <= band_high]
+    return sorted(band, key=lambda arxiv_id: (abs(relevance[arxiv_id] - 0.5), arxiv_id))
+
+
+def asking_order(predictions: Mapping[str, Prediction], band_low: float, band_high: float,
+                 section_doubt: float = 0.0) -> list[str]:
+    """``band_order`` of the predictions; then, with ``section_doubt``, the papers outside the band filed
+    under a section that holds less than that share of their P(relevant) (a toss-up between sections),
+    the closest toss-up first."""
+    order = band_order({key: p.relevance for key, p in predictions.items()}, band_low, band_high)
+    if section_doubt <= 0:
+        return order
+    inside = set(order)
+    doubtful = [key for key, p in predictions.items()
+                if key not in inside and p.other_section(section_doubt) is not None]
+    return order + sorted(doubtful, key=lambda key: (_share(predictions[key]), key))
+
+
+def _share(prediction: Prediction) -> float:
+    return prediction.probabilities.get(prediction.label.value, 0.0) / max(prediction.relevance, 1e-9)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One recorded verdict: the judge's label for a paper (and its secondary and reason, if recorded)."""
+
+    label: Label
+    secondary: Label | None = None
+    reason: str = ""
+
+
+def _label(value: Any, key: str) -> Label:
+    if not isinstance(value, str) or value not in LABEL_VALUES:
+        raise ValueError(f"{key} {value!r} is not one of {', '.join(LABEL_VALUES)}")
+    return Label(value)
+
+
+def parse_answer(row: Any) -> tuple[str, Answer]:
+    """One JSON object ``{"arxiv_id", "label", "secondary"?, "reason"?}`` -> (id, Answer); other keys
+    (``model``, ``prompt_version``, ``judged_at``: what the export adds) are ignored."""
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    arxiv_id = row.get("arxiv_id")
+    if not isinstance(arxiv_id, str) or not arxiv_id.strip():
+        raise ValueError("no arxiv_id")
+    if "label" not in row:
+        raise ValueError("no label")
+    label = _label(row["label"], "label")
+    secondary = row.get("secondary")
+    reason = row.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError("reason must be a string or null")
+    return arxiv_id.strip(), Answer(label, _label(secondary, "secondary") if secondary is not None else None,
+                                    reason or "")
+
+
+def load_answers(path: Path | str) -> dict[str, Answer]:
+    """Every recorded answer of a JSONL file; the first bad line (not JSON, no id, an unknown label, an id
+    answered twice) raises ClassifierError naming the file and the line."""
+    answers: dict[str, Answer] = {}
+    for number, row in iter_jsonl(path):
+        try:
+            if isinstance(row, ValueError):
+                raise row
+            arxiv_id, answer = parse_answer(row)
+            if arxiv_id in answers:
+                raise ValueError(f"{arxiv_id} is answered twice")
+        except ValueError as exc:
+            raise ClassifierError(f"{path}: line {number}: {exc}") from None
+        answers[arxiv_id] = answer
+    return answers
+
+
+@dataclass
+class JudgeTally:
+    """What the hybrid asked, summed over the sets it was called on."""
+
+    classified: int = 0  # papers the hybrid labelled
+    in_band: int = 0  # of them, P(relevant) in the band
+    asked: int = 0  # the in-band papers within the cap: the ones a run would ask about
+    answered: int = 0  # asked and with a recorded answer: these take the judge's label
+    changed: int = 0  # answered with a label other than the local one
+    over_cap: int = 0  # in the band but past the cap: not asked
+    asked_by_set: list[int] = field(default_factory=list)  # asked, per call (per month of a forward judge)
+
+    @property
+    def unanswered(self) -> int:
+        """Asked, but the recorded answers have none for them: the local label stands."""
+        return self.asked - self.answered
+
+    @property
+    def asked_share(self) -> float:
+        return self.asked / self.classified if self.classified else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"classified": self.classified, "in_band": self.in_band, "asked": self.asked,
+                "asked_share": round(self.asked_share, 4), "answered": self.answered,
+                "unanswered": self.unanswered, "changed": self.changed, "over_cap": self.over_cap,
+                "asked_by_set": list(self.asked_by_set)}
+
+    def describe(self, name: str, band: tuple[float, float], cap: int) -> str:
+        return (f"{name}: asked about {self.asked} of the {self.classified} papers classified "
+                f"({self.asked_share:.1%}): {self.in_band} in the band {band[0]:.2f}-{band[1]:.2f}, "
+                f"at most {cap} a set ({self.over_cap} over the cap); {self.answered} had a recorded answer "
+                f"({self.changed} changed the label), {self.unanswered} had none and kept the local label")
+
+
+LocalPredict = Callable[[Sequence[LabelledPaper], np.ndarray, Sequence[LabelledPaper], np.ndarray],
+                        list[Prediction]]
+"""Train on the first papers and vectors, predict the second: ``classifier.model`` by default."""
+
+
+def _train_and_predict(train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+                       test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Prediction]:
+    from classifier.model import train
+
+    model = train(train_part, train_vectors)
+    return model.predict([(paper.title, paper.abstract) for paper in test_part], test_vectors)
+
+
+class LocalPredictions:
+    """The local model's predictions for the set it was last called on, shared by the plain and the hybrid
+    predictors so that each set is trained on once however many of them score it."""
+
+    def __init__(self, predict: LocalPredict = _train_and_predict) -> None:
+        self._predict = predict
+        self._key: tuple[Any, ...] | None = None
+        self._predictions: list[Prediction] = []
+
+    def __call__(self, train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+                 test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Prediction]:
+        key = (len(train_part), tuple(p.text for p in train_part[-3:]), tuple(p.text for p in test_part))
+        if key != self._key:
+            self._predictions = list(self._predict(train_part, train_vectors, test_part, test_vectors))
+            self._key = key
+        return self._predictions
+
+    def labels(self, train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+               test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Label]:
+        """The plain local model, in the shape ``classifier.evaluate`` compares."""
+        return [p.label for p in self(train_part, train_vectors, test_part, test_vectors)]
+
+
+class Hybrid:
+    """A predictor: the local model, with the recorded answer's label for the in-band papers it asks about."""
+
+    def __init__(self, local: LocalPredictions, answers: Mapping[str, Answer], *, band_low: float,
+                 band_high: float, max_asked: int, section_doubt: float = 0.0) -> None:
+        self.local, self.answers = local, answers
+        self.band, self.max_asked, self.section_doubt = (band_low, band_high), max_asked, section_doubt
+        self.tally = JudgeTally()
+        self.band_ids: set[str] = set()  # every paper of every set that fell in the band
+
+    def __call__(self, train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+                 test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Label]:
+        predictions = self.local(train_part, train_vectors, test_part, test_vectors)
+        labels = [p.label for p in predictions]
+        keys = [paper.arxiv_id or f"\0row {row}" for row, paper in enumerate(test_part)]  # no id: no answer
+        band = asking_order(dict(zip(keys, predictions, strict=True)), *self.band, self.section_doubt)
+        asked = band[: max(0, self.max_asked)]
+        self.band_ids.update(band)
+        tally = self.tally
+        tally.classified += len(test_part)
+        tally.in_band += len(band)
+        tally.asked += len(asked)
+        tally.over_cap += len(band) - len(asked)
+        tally.asked_by_set.append(len(asked))
+        row_of = {key: row for row, key in enumerate(keys)}
+        for key in asked:
+            answer = self.answers.get(key)
+            if answer is None:
+                continue
+            tally.answered += 1
+            row = row_of[key]
+            if answer.label is not labels[row]:
+                tally.changed += 1
+                labels[row] = answer.label
+        return labels
