@@ -111,6 +111,29 @@ class PgConnection:
         self._raw.close()
 
 
+def is_postgres(url: str) -> bool:
+    return url.partition("://")[0].split("+")[0] in ("postgresql", "postgres")
+
+
+def connect_at(url: str, revision: str) -> PgConnection:
+    """A connection to ``url`` with its schema at ``revision``: a database that is behind (or empty) is
+    migrated first by ``db.session.open_database``, which refuses one newer than this code."""
+    import psycopg
+
+    connection = PgConnection(url)
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.Error:  # no schema yet: migrated below
+        row = None
+    if row is not None and row[0] == revision:
+        return connection
+    connection.close()
+    from db.session import open_database
+
+    open_database(url).dispose()
+    return PgConnection(url)
+
+
 def dialect(connection: Any) -> str:
     """``"postgresql"`` for a ``PgConnection``, else ``"sqlite"`` (a ``sqlite3.Connection``)."""
     return str(getattr(connection, "dialect", "sqlite"))
