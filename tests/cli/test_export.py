@@ -24,14 +24,14 @@ def test_bibtex_keys_are_stable_unique_and_escaped() -> None:
     assert bibtex_escape("a\\b~^\n#") == r"a\textbackslash{}b\textasciitilde{}\textasciicircum{} \#"
 
 
-def test_export_formats(connection) -> None:  # type: ignore[no-untyped-def]
+def test_export_formats(any_connection) -> None:  # type: ignore[no-untyped-def]
     from bot.cli import export
     from db.query import Filters
     from db.records import export_rows
 
     def run(fmt: str, **kw: object) -> str:
         out = io.StringIO()
-        export.write(export_rows(connection, Filters(**kw)), fmt, out,  # type: ignore[arg-type]
+        export.write(export_rows(any_connection, Filters(**kw)), fmt, out,  # type: ignore[arg-type]
                      sections={"pruning": "Pruning and Sparsity for Diffusion Models"})
         return out.getvalue()
 
@@ -51,3 +51,21 @@ def test_export_formats(connection) -> None:  # type: ignore[no-untyped-def]
         "- [arxiv] Token Merging for Fast Stable Diffusion [[arXiv](https://arxiv.org/abs/2303.17604)]\n")
     bib = run("bibtex", labels=("quantization",))
     assert bib.count("@misc{") == 2 and "@misc{li2023qdiffusion," in bib
+
+
+def test_the_flat_csv_is_the_csv_of_the_records(any_connection) -> None:  # type: ignore[no-untyped-def]
+    """The database flattens the CSV rows itself (SQLite's json_each and strftime, PostgreSQL's string_agg
+    and to_char): the bytes are those of the records written cell by cell."""
+    from bot.cli import export
+    from db.query import Filters
+    from db.records import export_rows
+
+    def csv_text(flat: bool, **kw: object) -> str:
+        out = io.StringIO()
+        export.write(export_rows(any_connection, Filters(**kw), flat=flat), "csv", out)  # type: ignore[arg-type]
+        return out.getvalue()
+
+    assert csv_text(True) == csv_text(False) and csv_text(True).count("\n") == 9
+    assert csv_text(True, labels=("pruning",)) == csv_text(False, labels=("pruning",))
+    assert ",2026-04-15T11:30:00+00:00,2026-04-15T11:30:00+00:00,cs.CV,cs.CV,,,,pruning,0.55,listed,," \
+        in csv_text(True)
