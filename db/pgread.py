@@ -107,8 +107,33 @@ class PgConnection:
             cursor.execute(translate(sql), params if params else None)
             yield from cursor
 
+    def copy_out(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> CopyOut:
+        """The text a ``COPY (...) TO STDOUT`` statement sends, chunk by chunk (see ``CopyOut``)."""
+        return CopyOut(self._raw, translate(sql), params)
+
     def close(self) -> None:
         self._raw.close()
+
+
+class CopyOut:
+    """The chunks of text of one ``COPY ... TO STDOUT``, as they arrive; ``rows`` once they are read."""
+
+    def __init__(self, raw: Any, sql: str, params: Mapping[str, Any] | Sequence[Any]) -> None:
+        self._raw, self._sql, self._params = raw, sql, params
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[str]:
+        import codecs
+
+        decoder = codecs.getincrementaldecoder(self._raw.info.encoding)()
+        with self._raw.cursor() as cursor:
+            with cursor.copy(self._sql, self._params or None) as copy:
+                for block in copy:
+                    yield decoder.decode(block)
+            self.rows = max(cursor.rowcount, 0)
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
 
 
 def is_postgres(url: str) -> bool:

@@ -206,15 +206,24 @@ def to_tsquery_text(text: str) -> str | None:
 
 
 def _sql(filters: Filters, params: dict[str, Any], windowed: bool) -> str:
-    query = f"to_tsquery('{CONFIG}', :tsquery)"
-    source = (f"(SELECT * FROM papers WHERE search @@ {query} ORDER BY published DESC NULLS LAST, "
-              "arxiv_id DESC LIMIT :window)") if windowed else "papers"
-    clauses = ["p.search @@ q.query", *filter_sql(filters, params, "postgresql")]
-    ranked = (f"SELECT p.arxiv_id, ts_rank({WEIGHTS}, p.search, q.query, {NORMALIZATION}) AS score "
-              f"FROM {source} p LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id "
-              f"CROSS JOIN {query} AS q(query){where_sql(clauses)} "
-              "ORDER BY score DESC, p.arxiv_id LIMIT :limit")
-    return (f"SELECT {ROW_COLUMNS}, top.score AS score FROM ({ranked}) top "
+    """The ranked rows. ``windowed``: ranks only the ``:window`` newest matches (read backwards along the
+    ``published`` index, which stops once it has them) and counts them as ``matched``; ``ts_rank`` runs
+    below the window's LIMIT, so it scores those matches only."""
+    matches = (f"SELECT p.arxiv_id, ts_rank({WEIGHTS}, p.search, q.query, {NORMALIZATION}) AS score "
+               f"FROM papers p CROSS JOIN to_tsquery('{CONFIG}', :tsquery) AS q(query) "
+               "WHERE p.search @@ q.query")
+    if windowed:
+        source = (f"(SELECT x.*, count(*) OVER () AS matched FROM ({matches} ORDER BY p.published DESC "
+                  "LIMIT :window) x) w")
+    else:
+        source = f"(SELECT m.*, NULL::bigint AS matched FROM ({matches}) m) w"
+    if filters.active:
+        source += (" JOIN papers p ON p.arxiv_id = w.arxiv_id "
+                   "LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id")
+    ranked = (f"SELECT w.arxiv_id, w.score, w.matched FROM {source}"
+              f"{where_sql(filter_sql(filters, params, 'postgresql'))} ORDER BY w.score DESC, w.arxiv_id "
+              "LIMIT :limit")
+    return (f"SELECT {ROW_COLUMNS}, top.score AS score, top.matched AS matched FROM ({ranked}) top "
             "JOIN papers p ON p.arxiv_id = top.arxiv_id "
             "LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id ORDER BY top.score DESC, p.arxiv_id")
 
@@ -222,7 +231,8 @@ def _sql(filters: Filters, params: dict[str, Any], windowed: bool) -> str:
 def keyword_hits(connection: Any, query: str, filters: Filters, limit: int | None, *,
                  window: int | None) -> KeywordHits:
     """``db.query.keyword_hits`` on PostgreSQL (``query`` already cleaned and not empty): the same rows,
-    best first (``score`` is ``ts_rank``: higher is better), the same window over the newest matches."""
+    best first (``score`` is ``ts_rank``: higher is better), the same window, over the newest matches by
+    publication date. A query with fewer matches than the window ranks them all in the windowed form."""
     import psycopg
 
     for expression in (query, escape_query(query)):
@@ -235,18 +245,13 @@ def keyword_hits(connection: Any, query: str, filters: Filters, limit: int | Non
         if tsquery is None:
             return KeywordHits([])
         params: dict[str, Any] = {"tsquery": tsquery, "limit": limit, "window": window}
-        sql, windowed_sql = _sql(filters, params, windowed=False), _sql(filters, params, windowed=True)
         try:
-            windowed = False
-            if window is not None and limit is not None and limit < window:
-                count = connection.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM papers WHERE search @@ to_tsquery('{CONFIG}', "
-                    ":tsquery) LIMIT :window) s", params).fetchone()[0]
-                windowed = count >= window
-            rows = connection.execute(windowed_sql if windowed else sql, params).fetchall()
+            windowed = window is not None and limit is not None and limit < window
+            rows = connection.execute(_sql(filters, params, windowed), params).fetchall()
             if windowed and len(rows) < limit:  # type: ignore[operator]  # the filters kept too few
+                rows = connection.execute(_sql(filters, params, False), params).fetchall()
                 windowed = False
-                rows = connection.execute(sql, params).fetchall()
+            windowed = windowed and bool(rows) and rows[0]["matched"] >= window
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StoreError(f"search failed: {first}") from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from db.filters import FROM, NO_FILTERS, STATUS_SQL, Filters, filter_sql, newest_first, no_limit, where_sql
 from db.pgread import dialect
-from db.query import ABS_URL, abs_url
+from db.query import abs_url
 
 # --- export -------------------------------------------------------------------------------------------
 
@@ -21,29 +21,10 @@ EXPORT_FIELDS = ("arxiv_id", "version", "title", "authors", "abstract", "publish
                  "primary_category", "comment", "journal_ref", "doi", "label", "probability", "status",
                  "list_venue", "url")
 _LIST_VENUE = ("(SELECT le.venue FROM list_entries le WHERE le.arxiv_id = p.arxiv_id "
-               "ORDER BY le.line_no LIMIT 1)")
+               "ORDER BY le.line_no, le.id LIMIT 1)")
 EXPORT_COLUMNS = ("p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.published, p.updated, "
                   "p.categories, p.primary_category, p.comment, p.journal_ref, p.doi, c.label, "
                   f"c.probability, {STATUS_SQL} AS status, {_LIST_VENUE} AS list_venue")
-# The same fields flattened by the database itself for CSV (lists joined with "; ", times as ISO 8601 UTC),
-# so a 100,000-row export runs no Python per cell.
-FLAT_COLUMNS = (
-    "p.arxiv_id, p.version, p.title, (SELECT group_concat(value, '; ') FROM json_each(p.authors)), "
-    "p.abstract, strftime('%Y-%m-%dT%H:%M:%S+00:00', p.published), "
-    "strftime('%Y-%m-%dT%H:%M:%S+00:00', p.updated), "
-    "(SELECT group_concat(value, '; ') FROM json_each(p.categories)), p.primary_category, p.comment, "
-    f"p.journal_ref, p.doi, c.label, round(c.probability, 4), {STATUS_SQL}, {_LIST_VENUE}, "
-    f"'{ABS_URL}' || p.arxiv_id")
-_PG_LIST = ("(SELECT string_agg(e.value, '; ' ORDER BY e.n) "
-            "FROM json_array_elements_text(p.{}::json) WITH ORDINALITY AS e(value, n))")
-_PG_TIME = "to_char(p.{}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
-PG_FLAT_COLUMNS = (
-    f"p.arxiv_id, p.version, p.title, {_PG_LIST.format('authors')}, p.abstract, "
-    f"{_PG_TIME.format('published')}, {_PG_TIME.format('updated')}, {_PG_LIST.format('categories')}, "
-    "p.primary_category, p.comment, p.journal_ref, p.doi, c.label, round(c.probability::numeric, 4)::float8, "
-    f"{STATUS_SQL}, {_LIST_VENUE}, '{ABS_URL}' || p.arxiv_id")
-
-
 def _export_row(row: sqlite3.Row) -> dict[str, Any]:
     probability = row["probability"]
     return {
@@ -58,16 +39,14 @@ def _export_row(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def export_rows(connection: sqlite3.Connection, filters: Filters = NO_FILTERS, *,
-                ids: Sequence[str] | None = None, limit: int | None = None,
-                flat: bool = False) -> Iterator[Any]:
+                ids: Sequence[str] | None = None, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Every field (``EXPORT_FIELDS``) of the papers matching ``filters``, newest first, or of ``ids`` in
-    that order. Dicts, or with ``flat`` tuples of plain values (lists joined, times as text) for CSV.
+    that order. (CSV is written by the database itself: ``db/csvexport.py``.)
 
     Streams (on PostgreSQL through a server-side cursor): 100,000 rows never sit in memory at once.
     """
     flavour = dialect(connection)
-    columns = EXPORT_COLUMNS if not flat else PG_FLAT_COLUMNS if flavour == "postgresql" else FLAT_COLUMNS
-    convert = tuple if flat else _export_row
+    columns, convert = EXPORT_COLUMNS, _export_row
     if ids is not None:
         wanted = list(ids)[:limit] if limit is not None else list(ids)
         for start in range(0, len(wanted), 500):
