@@ -206,15 +206,15 @@ def to_tsquery_text(text: str) -> str | None:
 
 
 def _sql(filters: Filters, params: dict[str, Any], windowed: bool) -> str:
-    """The ranked rows. ``windowed``: ranks only the ``:window`` newest matches (read backwards along the
-    ``published`` index, which stops once it has them) and counts them as ``matched``; ``ts_rank`` runs
+    """The ranked rows. ``windowed``: ranks only the ``:window`` newest matches (read along the newest-first
+    index, which stops once it has them) and counts them as ``matched``; ``ts_rank`` runs
     below the window's LIMIT, so it scores those matches only."""
     matches = (f"SELECT p.arxiv_id, ts_rank({WEIGHTS}, p.search, q.query, {NORMALIZATION}) AS score "
                f"FROM papers p CROSS JOIN to_tsquery('{CONFIG}', :tsquery) AS q(query) "
                "WHERE p.search @@ q.query")
     if windowed:
         source = (f"(SELECT x.*, count(*) OVER () AS matched FROM ({matches} ORDER BY p.published DESC "
-                  "LIMIT :window) x) w")
+                  "NULLS LAST, p.arxiv_id DESC LIMIT :window) x) w")
     else:
         source = f"(SELECT m.*, NULL::bigint AS matched FROM ({matches}) m) w"
     if filters.active:

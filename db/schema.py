@@ -36,10 +36,11 @@ NAMING_CONVENTION = {
 
 
 # The keyword indexes live outside the ORM metadata: SQLite's FTS5 tables and their shadow tables
-# (migration 0005), and PostgreSQL's generated ``papers.search`` tsvector with its GIN index (0010).
+# (migration 0005), and PostgreSQL's generated ``papers.search`` tsvector with its GIN index and the
+# newest-first index of browsing and exports (0010).
 FTS_PREFIX = "papers_fts"
 SEARCH_COLUMN = "search"
-SEARCH_INDEX = "ix_papers_search"
+SEARCH_INDEXES = ("ix_papers_search", "ix_papers_newest")  # PostgreSQL's GIN index and newest-first order
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -49,7 +50,7 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     if type_ == "column" and name == SEARCH_COLUMN and getattr(getattr(obj, "table", None), "name", "") \
             == "papers":
         return False
-    return not (type_ == "index" and name == SEARCH_INDEX)
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 class Base(DeclarativeBase):

@@ -4,7 +4,8 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03
 
-The PostgreSQL counterpart of 0005's FTS5 table: title weighs A, authors B, abstract C, so ``ts_rank``
+Also an index in the query side's order, newest first (``ix_papers_newest``). The PostgreSQL counterpart
+of 0005's FTS5 table: title weighs A, authors B, abstract C, so ``ts_rank``
 can weigh them as bm25 does on SQLite (5 : 2 : 1). The text search configuration ``paperbot_search``
 copies ``english`` but, like SQLite's ``porter unicode61 remove_diacritics 2`` tokenizer, keeps stop
 words and folds diacritics (through the ``unaccent`` extension, when the server lets us create it).
@@ -21,6 +22,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CONFIG = "paperbot_search"
+# newest first with undated papers last (SQLite's order), as a browse or an export reads the papers: the
+# index hands them over in that order, so a 1,000,000-row export streams instead of sorting
+NEWEST_INDEX = "ix_papers_newest"
 DICTIONARY = "paperbot_stem"
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
 ACCENTED_TOKENS = "word, hword, hword_part"
@@ -53,11 +57,13 @@ def upgrade() -> None:
                    f"WITH unaccent, {DICTIONARY}")
     op.execute(f"ALTER TABLE papers ADD COLUMN search tsvector GENERATED ALWAYS AS ({VECTOR}) STORED")
     op.execute("CREATE INDEX ix_papers_search ON papers USING gin (search)")
+    op.execute(f"CREATE INDEX {NEWEST_INDEX} ON papers (published DESC NULLS LAST, arxiv_id DESC)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute(f"DROP INDEX IF EXISTS {NEWEST_INDEX}")
     op.execute("DROP INDEX IF EXISTS ix_papers_search")
     op.execute("ALTER TABLE papers DROP COLUMN IF EXISTS search")
     op.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}")
