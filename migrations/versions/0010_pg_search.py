@@ -4,12 +4,12 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03
 
-Also an index in the query side's order, newest first (``ix_papers_newest``). The PostgreSQL counterpart
-of 0005's FTS5 table: title weighs A, authors B, abstract C, so ``ts_rank``
+The PostgreSQL counterpart of 0005's FTS5 table: title weighs A, authors B, abstract C, so ``ts_rank``
 can weigh them as bm25 does on SQLite (5 : 2 : 1). The text search configuration ``paperbot_search``
 copies ``english`` but, like SQLite's ``porter unicode61 remove_diacritics 2`` tokenizer, keeps stop
 words and folds diacritics (through the ``unaccent`` extension, when the server lets us create it).
-On SQLite this revision does nothing.
+Also an index in the query side's order, newest first (``ix_papers_newest``). On SQLite this revision
+does nothing.
 """
 from collections.abc import Sequence
 
