@@ -88,7 +88,8 @@ class PgConnection:
                         dbname=parsed.database, connect_timeout=10,
                         options="-c default_transaction_read_only=on")
         try:
-            self._raw = psycopg.connect(autocommit=True, **settings)
+            # never server-side prepared: a generic plan cannot see how common a search term is
+            self._raw = psycopg.connect(autocommit=True, prepare_threshold=None, **settings)
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StoreError(f"cannot connect to {mask_url(url)}: {first}") from None
