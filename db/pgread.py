@@ -88,7 +88,8 @@ class PgConnection:
                         dbname=parsed.database, connect_timeout=10,
                         options="-c default_transaction_read_only=on")
         try:
-            self._raw = psycopg.connect(autocommit=True, **settings)
+            # never server-side prepared: a generic plan cannot see how common a search term is
+            self._raw = psycopg.connect(autocommit=True, prepare_threshold=None, **settings)
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StoreError(f"cannot connect to {mask_url(url)}: {first}") from None
@@ -107,8 +108,56 @@ class PgConnection:
             cursor.execute(translate(sql), params if params else None)
             yield from cursor
 
+    def copy_out(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> CopyOut:
+        """The text a ``COPY (...) TO STDOUT`` statement sends, chunk by chunk (see ``CopyOut``)."""
+        return CopyOut(self._raw, translate(sql), params)
+
     def close(self) -> None:
         self._raw.close()
+
+
+class CopyOut:
+    """The chunks of text of one ``COPY ... TO STDOUT``, as they arrive; ``rows`` once they are read."""
+
+    def __init__(self, raw: Any, sql: str, params: Mapping[str, Any] | Sequence[Any]) -> None:
+        self._raw, self._sql, self._params = raw, sql, params
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[str]:
+        import codecs
+
+        decoder = codecs.getincrementaldecoder(self._raw.info.encoding)()
+        with self._raw.cursor() as cursor:
+            with cursor.copy(self._sql, self._params or None) as copy:
+                for block in copy:
+                    yield decoder.decode(block)
+            self.rows = max(cursor.rowcount, 0)
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+
+def is_postgres(url: str) -> bool:
+    return url.partition("://")[0].split("+")[0] in ("postgresql", "postgres")
+
+
+def connect_at(url: str, revision: str) -> PgConnection:
+    """A connection to ``url`` with its schema at ``revision``: a database that is behind (or empty) is
+    migrated first by ``db.session.open_database``, which refuses one newer than this code."""
+    import psycopg
+
+    connection = PgConnection(url)
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.Error:  # no schema yet: migrated below
+        row = None
+    if row is not None and row[0] == revision:
+        return connection
+    connection.close()
+    from db.session import open_database
+
+    open_database(url).dispose()
+    return PgConnection(url)
 
 
 def dialect(connection: Any) -> str:

@@ -1,14 +1,15 @@
 """Read-only search queries and filters behind ``paperbot search``, ``similar`` and ``stats`` (whole
 records for ``show`` and ``export`` are in ``db/records.py``).
 
-Reads papers, predictions, list entries and proposals; writes nothing (every connection is opened with
-``PRAGMA query_only``). It talks to SQLite through the standard library's ``sqlite3`` rather than
-SQLAlchemy: importing SQLAlchemy and Alembic alone takes longer than the half second a fresh
-``paperbot search`` may take. A database that lacks a table these queries need is handed to
-``db.session.open_database`` once, which migrates it, exactly as every other command would.
+Reads papers, predictions, list entries and proposals; writes nothing (connections are read-only:
+``PRAGMA query_only``, or PostgreSQL's ``default_transaction_read_only``). It talks to SQLite through the
+standard library's ``sqlite3`` rather than SQLAlchemy: importing SQLAlchemy and Alembic alone takes longer
+than the half second a fresh ``paperbot search`` may take. PostgreSQL goes through ``db/pgread.py`` (the
+same interface) and its keyword search through ``db/pgsearch.py``. A database that lacks a table these
+queries need is handed to ``db.session.open_database`` once, which migrates it, as every command would.
 
 Every value a user typed is a bound parameter. The only SQL assembled at run time is chosen from the fixed
-fragments in this module (filter clauses, ``?`` placeholders for a list of ids).
+fragments in this module (filter clauses per dialect, ``?`` placeholders for a list of ids).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,32 +27,32 @@ from urllib.parse import quote
 from bot.core.errors import BotError, StoreError
 from bot.core.files import sqlite_file
 from bot.core.models import ABS_URL
+from db.filters import (  # noqa: F401 - the filters' names, re-exported for the query side's callers
+    FROM,
+    NO_FILTERS,
+    STATUS_SQL,
+    STATUSES,
+    UNCLASSIFIED,
+    Filters,
+    filter_sql,
+    newest_first,
+    no_limit,
+    where_sql,
+)
+from db.pgread import connect_at, dialect, is_postgres
 
 # Title matches count five times an abstract match, author matches twice (bm25 column weights).
 RANK = "bm25(5.0, 1.0, 2.0)"
-STATUSES = ("listed", "proposed", "rejected", "seen")
-UNCLASSIFIED = "unclassified"
 MAX_QUERY_CHARS = 500
 RANK_WINDOW = 10_000  # rank at most this many matches (the newest): bm25 costs ~2-4 us per match
 # The schema revision these queries are written for: Alembic's head (tests/db/test_query.py checks it).
 # A database at another revision goes through ``db.session.open_database`` first.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 REQUIRED_TABLES = frozenset({"papers", "papers_fts", "classifications", "embeddings", "list_entries",
                              "proposals"})
 
-# A paper's status: on the list (a list entry, or a merged proposal not yet read back from the list),
-# else what its latest proposal says: open -> proposed, rejected -> rejected; withdrawn or never -> seen.
-STATUS_SQL = """CASE
-    WHEN EXISTS (SELECT 1 FROM list_entries le WHERE le.arxiv_id = p.arxiv_id) THEN 'listed'
-    ELSE COALESCE((SELECT CASE pr.state WHEN 'merged' THEN 'listed' WHEN 'open' THEN 'proposed'
-                                        WHEN 'rejected' THEN 'rejected' ELSE 'seen' END
-                   FROM proposals pr WHERE pr.arxiv_id = p.arxiv_id
-                   ORDER BY pr.proposed_at DESC, pr.id DESC LIMIT 1), 'seen')
-END"""
-
 ROW_COLUMNS = ("p.arxiv_id, p.title, p.authors, p.published, c.label, c.probability, "
                f"{STATUS_SQL} AS status")
-FROM = "papers p LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id"
 _FTS_ERRORS = ("fts5", "syntax error", "unterminated string", "no such column", "unknown special query")
 
 
@@ -59,28 +60,6 @@ class QueryError(BotError):
     """A query that cannot be answered: says why in one line."""
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What ``--label``, ``--status``, ``--since``, ``--until``, ``--category`` and ``--author`` ask for.
-
-    ``since`` is inclusive and ``until`` exclusive (the CLI turns ``--until 2026-03`` into April 1st).
-    Values within one option are alternatives (OR); authors must all appear (AND).
-    """
-
-    labels: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-    categories: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        return bool(self.labels or self.statuses or self.since or self.until or self.categories
-                    or self.authors)
-
-
-NO_FILTERS = Filters()
 
 
 # --- connection ---------------------------------------------------------------------------------------
@@ -92,7 +71,7 @@ def sqlite_path(url: str) -> str:
         return path
     scheme, sep, _ = url.partition("://")
     if not sep or scheme.split("+")[0] != "sqlite":
-        raise QueryError("search, show, similar, stats and export need a SQLite database "
+        raise QueryError("search, show, similar, stats and export need a SQLite or PostgreSQL database "
                          f"(sqlite:///paperbot.db), not {scheme or url!r}")
     raise QueryError("the query commands need a database file, not an in-memory database")
 
@@ -104,32 +83,11 @@ def _open(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def is_postgres(url: str) -> bool:
-    return url.partition("://")[0].split("+")[0] in ("postgresql", "postgres")
-
-
-def _connect_postgres(url: str) -> Any:
-    from db.pgread import PgConnection
-
-    connection = PgConnection(url)
-    try:
-        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except Exception:  # noqa: BLE001 - no schema yet: migrated below
-        row = None
-    if row is not None and row[0] == SCHEMA_REVISION:
-        return connection
-    connection.close()
-    from db.session import open_database
-
-    open_database(url).dispose()
-    return PgConnection(url)
-
-
 def connect(url: str) -> sqlite3.Connection:
     """A read-only connection to the database at ``url`` (migrated first if it lacks a needed table):
     ``sqlite3`` for a SQLite file, a ``db.pgread.PgConnection`` (the same interface) for PostgreSQL."""
     if is_postgres(url):
-        return _connect_postgres(url)  # type: ignore[no-any-return]
+        return connect_at(url, SCHEMA_REVISION)  # type: ignore[return-value]
     path = Path(sqlite_path(url)).expanduser()
     if not path.is_file():
         raise QueryError(f"no database at {path}; run `paperbot fetch` first or pass --db")
@@ -190,57 +148,6 @@ def escape_query(text: str) -> str:
     return " ".join(parts)
 
 
-# --- filters ------------------------------------------------------------------------------------------
-
-def db_time(moment: datetime) -> str:
-    """A time as SQLAlchemy's SQLite ``DateTime`` stores it (naive UTC text), for comparisons."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _in(column: str, name: str, values: Sequence[str], params: dict[str, Any]) -> str:
-    keys = []
-    for i, value in enumerate(values):
-        params[f"{name}{i}"] = value
-        keys.append(f":{name}{i}")
-    return f"{column} IN ({', '.join(keys)})"
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
-    """WHERE clauses (over ``papers p`` and ``classifications c``) for ``filters``; fills ``params``."""
-    clauses = []
-    labels = [label for label in filters.labels if label != UNCLASSIFIED]
-    if filters.labels:
-        parts = [_in("c.label", "label", labels, params)] if labels else []
-        if UNCLASSIFIED in filters.labels:
-            parts.append("c.label IS NULL")
-        clauses.append("(" + " OR ".join(parts) + ")")
-    if filters.statuses:
-        clauses.append(_in(f"({STATUS_SQL})", "status", filters.statuses, params))
-    if filters.since is not None:
-        params["since"] = db_time(filters.since)
-        clauses.append("p.published >= :since")
-    if filters.until is not None:
-        params["until"] = db_time(filters.until)
-        clauses.append("p.published < :until")
-    if filters.categories:
-        in_list = _in("value", "category", filters.categories, params)
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each(p.categories) WHERE {in_list})")
-    for i, author in enumerate(filters.authors):
-        params[f"author{i}"] = f"%{_like_escape(author)}%"
-        clauses.append(f"p.authors LIKE :author{i} ESCAPE '\\'")
-    return clauses
-
-
-def where_sql(clauses: Sequence[str]) -> str:
-    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
-
-
 # --- rows ---------------------------------------------------------------------------------------------
 
 def abs_url(arxiv_id: str) -> str:
@@ -248,8 +155,11 @@ def abs_url(arxiv_id: str) -> str:
     return f"{ABS_URL}{arxiv_id}"
 
 
-def _date(text: str | None) -> str | None:
-    return text[:10] if text else None
+def _date(value: str | datetime | None) -> str | None:
+    """``YYYY-MM-DD`` of a stored time: text on SQLite, a datetime on PostgreSQL."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d")
+    return value[:10] if value else None
 
 
 def paper_row(row: sqlite3.Row, score: float | None = None) -> dict[str, Any]:
@@ -285,6 +195,10 @@ def keyword_hits(connection: sqlite3.Connection, query: str, filters: Filters = 
     query = clean_query(query)
     if not query:
         raise QueryError("nothing to search for: give words, \"a phrase\" or a prefix*")
+    if dialect(connection) == "postgresql":
+        from db import pgsearch
+
+        return pgsearch.keyword_hits(connection, query, filters, limit, window=window)
     params: dict[str, Any] = {"limit": -1 if limit is None else limit}
     clauses = ["f.papers_fts MATCH :match", f"f.rank MATCH '{RANK}'", "f.rowid >= :floor",
                *filter_sql(filters, params)]
@@ -326,16 +240,17 @@ def keyword_search(connection: sqlite3.Connection, query: str, filters: Filters 
 def browse(connection: sqlite3.Connection, filters: Filters = NO_FILTERS,
            limit: int | None = 20) -> list[dict[str, Any]]:
     """Papers matching ``filters`` (no query), newest first."""
-    params: dict[str, Any] = {"limit": -1 if limit is None else limit}
-    sql = (f"SELECT {ROW_COLUMNS} FROM {FROM}{where_sql(filter_sql(filters, params))} "
-           "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT :limit")
+    params: dict[str, Any] = {"limit": no_limit(connection) if limit is None else limit}
+    flavour = dialect(connection)
+    sql = (f"SELECT {ROW_COLUMNS} FROM {FROM}{where_sql(filter_sql(filters, params, flavour))} "
+           f"{newest_first(flavour)} LIMIT :limit")
     return [paper_row(row) for row in connection.execute(sql, params)]
 
 
 def filtered_ids(connection: sqlite3.Connection, filters: Filters) -> set[str]:
     """The ids of every paper matching ``filters``."""
     params: dict[str, Any] = {}
-    sql = f"SELECT p.arxiv_id FROM {FROM}{where_sql(filter_sql(filters, params))}"
+    sql = f"SELECT p.arxiv_id FROM {FROM}{where_sql(filter_sql(filters, params, dialect(connection)))}"
     return {row[0] for row in connection.execute(sql, params)}
 
 

@@ -1,6 +1,6 @@
 """Whole records of papers, for ``paperbot export`` and ``paperbot show``: every column, the prediction,
-the list entry and the proposal history. Read-only, through ``db.query``'s ``query_only`` connection and
-its filters; every user value is a bound parameter.
+the list entry and the proposal history. Read-only, through ``db.query``'s read-only connection (SQLite or
+PostgreSQL) and its filters; every user value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -11,16 +11,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from db.query import (
-    ABS_URL,
-    FROM,
-    NO_FILTERS,
-    STATUS_SQL,
-    Filters,
-    abs_url,
-    filter_sql,
-    where_sql,
-)
+from db.filters import FROM, NO_FILTERS, STATUS_SQL, Filters, filter_sql, newest_first, no_limit, where_sql
+from db.pgread import dialect
+from db.query import abs_url
 
 # --- export -------------------------------------------------------------------------------------------
 
@@ -28,21 +21,10 @@ EXPORT_FIELDS = ("arxiv_id", "version", "title", "authors", "abstract", "publish
                  "primary_category", "comment", "journal_ref", "doi", "label", "probability", "status",
                  "list_venue", "url")
 _LIST_VENUE = ("(SELECT le.venue FROM list_entries le WHERE le.arxiv_id = p.arxiv_id "
-               "ORDER BY le.line_no LIMIT 1)")
+               "ORDER BY le.line_no, le.id LIMIT 1)")
 EXPORT_COLUMNS = ("p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.published, p.updated, "
                   "p.categories, p.primary_category, p.comment, p.journal_ref, p.doi, c.label, "
                   f"c.probability, {STATUS_SQL} AS status, {_LIST_VENUE} AS list_venue")
-# The same fields flattened by SQLite itself for CSV (lists joined with "; ", times as ISO 8601 UTC), so a
-# 100,000-row export runs no Python per cell.
-FLAT_COLUMNS = (
-    "p.arxiv_id, p.version, p.title, (SELECT group_concat(value, '; ') FROM json_each(p.authors)), "
-    "p.abstract, strftime('%Y-%m-%dT%H:%M:%S+00:00', p.published), "
-    "strftime('%Y-%m-%dT%H:%M:%S+00:00', p.updated), "
-    "(SELECT group_concat(value, '; ') FROM json_each(p.categories)), p.primary_category, p.comment, "
-    f"p.journal_ref, p.doi, c.label, round(c.probability, 4), {STATUS_SQL}, {_LIST_VENUE}, "
-    f"'{ABS_URL}' || p.arxiv_id")
-
-
 def _export_row(row: sqlite3.Row) -> dict[str, Any]:
     probability = row["probability"]
     return {
@@ -57,15 +39,14 @@ def _export_row(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def export_rows(connection: sqlite3.Connection, filters: Filters = NO_FILTERS, *,
-                ids: Sequence[str] | None = None, limit: int | None = None,
-                flat: bool = False) -> Iterator[Any]:
+                ids: Sequence[str] | None = None, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Every field (``EXPORT_FIELDS``) of the papers matching ``filters``, newest first, or of ``ids`` in
-    that order. Dicts, or with ``flat`` tuples of plain values (lists joined, times as text) for CSV.
+    that order. (CSV is written by the database itself: ``db/csvexport.py``.)
 
-    Streams: 100,000 rows never sit in memory at once.
+    Streams (on PostgreSQL through a server-side cursor): 100,000 rows never sit in memory at once.
     """
-    columns = FLAT_COLUMNS if flat else EXPORT_COLUMNS
-    convert = tuple if flat else _export_row
+    flavour = dialect(connection)
+    columns, convert = EXPORT_COLUMNS, _export_row
     if ids is not None:
         wanted = list(ids)[:limit] if limit is not None else list(ids)
         for start in range(0, len(wanted), 500):
@@ -75,17 +56,21 @@ def export_rows(connection: sqlite3.Connection, filters: Filters = NO_FILTERS, *
                 f"SELECT {columns} FROM {FROM} WHERE p.arxiv_id IN ({marks})", chunk)}
             yield from (convert(rows[i]) for i in chunk if i in rows)
         return
-    params: dict[str, Any] = {"limit": -1 if limit is None else limit}
-    sql = (f"SELECT {columns} FROM {FROM}{where_sql(filter_sql(filters, params))} "
-           "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT :limit")
-    for row in connection.execute(sql, params):
+    params: dict[str, Any] = {"limit": no_limit(connection) if limit is None else limit}
+    sql = (f"SELECT {columns} FROM {FROM}{where_sql(filter_sql(filters, params, flavour))} "
+           f"{newest_first(flavour)} LIMIT :limit")
+    stream = getattr(connection, "stream", None)  # a PgConnection's server-side cursor
+    for row in stream(sql, params) if stream is not None else connection.execute(sql, params):
         yield convert(row)
 
 
 # --- one paper ----------------------------------------------------------------------------------------
 
-def _iso(text: str | None) -> str | None:
-    """Stored naive-UTC text as ISO 8601 with its zone: ``2026-03-02T17:00:00+00:00``."""
+def _iso(text: str | datetime | None) -> str | None:
+    """A stored naive-UTC time (text on SQLite, a datetime on PostgreSQL) as ISO 8601 with its zone:
+    ``2026-03-02T17:00:00+00:00``."""
+    if isinstance(text, datetime):
+        return text.replace(tzinfo=UTC).isoformat()
     if not text:
         return None
     if len(text) >= 19 and text[10] == " ":  # SQLAlchemy's layout; string surgery is 10x faster

@@ -35,13 +35,22 @@ NAMING_CONVENTION = {
 }
 
 
-# SQLite FTS5 tables and their shadow tables live outside the ORM metadata (migration 0005).
+# The keyword indexes live outside the ORM metadata: SQLite's FTS5 tables and their shadow tables
+# (migration 0005), and PostgreSQL's generated ``papers.search`` tsvector with its GIN index and the
+# newest-first index of browsing and exports (0010).
 FTS_PREFIX = "papers_fts"
+SEARCH_COLUMN = "search"
+SEARCH_INDEXES = ("ix_papers_search", "ix_papers_newest")  # PostgreSQL's GIN index and newest-first order
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Alembic autogenerate filter: leave the FTS5 tables alone."""
-    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIX))
+    """Alembic autogenerate filter: leave the keyword indexes alone."""
+    if type_ == "table" and name is not None and name.startswith(FTS_PREFIX):
+        return False
+    if type_ == "column" and name == SEARCH_COLUMN and getattr(getattr(obj, "table", None), "name", "") \
+            == "papers":
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 class Base(DeclarativeBase):

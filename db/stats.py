@@ -1,6 +1,7 @@
 """The numbers behind ``paperbot stats``: papers per label per month, list status, and agreement.
 
-Reads papers, predictions, list entries and proposals through a read-only ``db.query`` connection;
+Reads papers, predictions, list entries and proposals through a read-only ``db.query`` connection (SQLite
+or PostgreSQL);
 writes nothing. Agreement compares the classifier with what the maintainers decided: a merged proposal
 agrees when it kept its label (``final_label`` empty or equal), a rejected one disagrees, and every list
 entry with a prediction agrees when the prediction names the entry's section.
@@ -13,7 +14,8 @@ from typing import Any
 
 from bot.core.labels import LABEL_VALUES
 from bot.core.states import ProposalState
-from db.query import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, filter_sql, where_sql
+from db.filters import FROM, NO_FILTERS, STATUS_SQL, STATUSES, UNCLASSIFIED, Filters, filter_sql, where_sql
+from db.pgread import dialect
 
 PROPOSAL_STATES = tuple(state.value for state in ProposalState)
 PROPOSALS = ("proposals pr JOIN papers p ON p.arxiv_id = pr.arxiv_id "
@@ -23,9 +25,11 @@ PROPOSALS = ("proposals pr JOIN papers p ON p.arxiv_id = pr.arxiv_id "
 def per_month(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> list[dict[str, Any]]:
     """One row per month of first publication: ``{"month": "2026-03", <label>: n, ..., "total": n}``."""
     params: dict[str, Any] = {}
-    sql = (f"SELECT COALESCE(substr(p.published, 1, 7), 'unknown') AS month, "
+    flavour = dialect(connection)
+    month = "to_char(p.published, 'YYYY-MM')" if flavour == "postgresql" else "substr(p.published, 1, 7)"
+    sql = (f"SELECT COALESCE({month}, 'unknown') AS month, "
            f"COALESCE(c.label, '{UNCLASSIFIED}') AS label, count(*) AS n "
-           f"FROM {FROM}{where_sql(filter_sql(filters, params))} GROUP BY month, label ORDER BY month")
+           f"FROM {FROM}{where_sql(filter_sql(filters, params, flavour))} GROUP BY 1, 2 ORDER BY 1")
     months: dict[str, dict[str, Any]] = {}
     for month, label, count in connection.execute(sql, params):
         row = months.setdefault(month, {"month": month, **dict.fromkeys(LABEL_VALUES, 0),
@@ -37,8 +41,8 @@ def per_month(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> 
 
 def status_counts(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, int]:
     params: dict[str, Any] = {}
-    sql = (f"SELECT {STATUS_SQL} AS status, count(*) FROM {FROM}{where_sql(filter_sql(filters, params))} "
-           "GROUP BY status")
+    where = where_sql(filter_sql(filters, params, dialect(connection)))
+    sql = f"SELECT {STATUS_SQL} AS status, count(*) FROM {FROM}{where} GROUP BY 1"
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: n for status, n in connection.execute(sql, params)})
     return counts
@@ -56,13 +60,14 @@ def _blank(label: str) -> dict[str, Any]:
 def agreement(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> dict[str, Any]:
     """How often the maintainers' decisions matched the classifier, overall and per label."""
     params: dict[str, Any] = {}
-    where = where_sql(["pr.state IN ('merged', 'rejected')", *filter_sql(filters, params)])
+    flavour = dialect(connection)
+    where = where_sql(["pr.state IN ('merged', 'rejected')", *filter_sql(filters, params, flavour)])
     by_label = {label: _blank(label) for label in LABEL_VALUES}
     states = dict.fromkeys(PROPOSAL_STATES, 0)
     params_all: dict[str, Any] = {}
     for state, n in connection.execute(
             f"SELECT pr.state, count(*) FROM {PROPOSALS}"
-            f"{where_sql(filter_sql(filters, params_all))} GROUP BY pr.state", params_all):
+            f"{where_sql(filter_sql(filters, params_all, flavour))} GROUP BY pr.state", params_all):
         states[state] = n
     for label, state, final in connection.execute(
             f"SELECT pr.label, pr.state, pr.final_label FROM {PROPOSALS}{where}", params):
@@ -74,7 +79,8 @@ def agreement(connection: sqlite3.Connection, filters: Filters = NO_FILTERS) -> 
         else:
             row["merged_relabelled"] += 1
     params = {}
-    where = where_sql(["le.label IS NOT NULL", "c.label IS NOT NULL", *filter_sql(filters, params)])
+    where = where_sql(["le.label IS NOT NULL", "c.label IS NOT NULL",
+                       *filter_sql(filters, params, flavour)])
     for listed, predicted in connection.execute(
             f"SELECT le.label, c.label FROM list_entries le JOIN papers p ON p.arxiv_id = le.arxiv_id "
             f"LEFT JOIN classifications c ON c.arxiv_id = p.arxiv_id{where}",

@@ -138,6 +138,27 @@ def connection(query_db: str) -> Iterator:  # type: ignore[type-arg]
 
 
 @pytest.fixture
+def any_query_db(any_db_url: str) -> str:
+    """``query_db``'s papers on ``any_db_url``: once on a SQLite file, once on PostgreSQL."""
+    from db.session import open_database
+    from tests.support.database import fill
+
+    engine = open_database(any_db_url)
+    fill(engine)
+    engine.dispose()
+    return any_db_url
+
+
+@pytest.fixture
+def any_connection(any_query_db: str) -> Iterator:  # type: ignore[type-arg]
+    from db.query import connect
+
+    conn = connect(any_query_db)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
 def sleeps() -> list[float]:
     return []
 

@@ -88,8 +88,9 @@ class BotGroup(click.Group):
         app = ctx.find_object(App)
         try:
             return super().invoke(ctx)
-        except BotError as exc:
-            raise click.ClickException(mask(str(exc), app.secrets() if app else [])) from None
+        except BotError as exc:  # one line, even when a driver's message (psycopg's) has several
+            message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise click.ClickException(mask(message, app.secrets() if app else [])) from None
         except KeyboardInterrupt:
             raise click.ClickException("interrupted; nothing half-written was kept") from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):

@@ -11,6 +11,29 @@ import click
 from bot.cli.app import App, pass_app
 
 SNAPSHOT_FILE = "paperbot.db"
+NO_SNAPSHOTS = ("snapshots are for SQLite files; back up a PostgreSQL database with pg_dump "
+                "(and restore it with pg_restore)")
+
+
+def _revision_problems(revision: str | None) -> list[str]:
+    """What is wrong with a database's schema revision, for ``db check``: empty when it is at head."""
+    from db.session import head_revision, known_revisions
+
+    if revision is None:
+        return ["no paperbot schema (alembic_version missing)"]
+    if revision not in known_revisions():
+        return [f"schema at revision {revision}, newer than this paperbot knows: upgrade paperbot"]
+    if revision != head_revision():
+        return [f"schema at revision {revision}, head is {head_revision()}: run `paperbot db upgrade`"]
+    return []
+
+
+def _refuse_postgres(url: str, command: str) -> None:
+    """``db push`` and ``db pull`` copy a SQLite file: on PostgreSQL they say so and fail."""
+    from db.pgread import is_postgres
+
+    if is_postgres(url):
+        raise click.ClickException(f"`paperbot db {command}`: {NO_SNAPSHOTS}")
 
 
 @click.group("db")
@@ -62,28 +85,33 @@ def db_downgrade(app: App, revision: str) -> None:
 @db_group.command("check")
 @pass_app
 def db_check(app: App) -> None:
-    """Check the database file: integrity, foreign keys, search index, schema revision.
+    """Check the database: a SQLite file's integrity, foreign keys and search index, and on any database
+    that it answers and that its schema revision is this paperbot's head.
 
     \b
     Example:
         paperbot db check
     """
-    from db.session import current_revision, head_revision, known_revisions, make_engine
+    from bot.core.secrets import mask_url
+    from db.pgread import is_postgres
+    from db.session import current_revision, make_engine
     from db.snapshot import check, sqlite_path
 
-    path = sqlite_path(app.settings.database_url)
-    problems = check(path)
+    url = app.settings.database_url
+    if is_postgres(url):
+        name, problems = mask_url(url), []
+    else:
+        path = sqlite_path(url)
+        name, problems = str(path), check(path)
     if not problems:
-        revision = current_revision(make_engine(app.settings.database_url))
-        if revision is not None and revision not in known_revisions():
-            problems.append(f"schema at revision {revision}, newer than this paperbot knows: "
-                            "upgrade paperbot")
-        elif revision != head_revision():
-            problems.append(f"schema at revision {revision}, head is {head_revision()}: run "
-                            "`paperbot db upgrade`")
+        engine = make_engine(url)
+        try:
+            problems = _revision_problems(current_revision(engine))
+        finally:
+            engine.dispose()
     if problems:
-        raise click.ClickException(f"{path}: " + "; ".join(problems))
-    click.echo(f"{path}: ok")
+        raise click.ClickException(f"{name}: " + "; ".join(problems))
+    click.echo(f"{name}: ok")
 
 
 @db_group.command("push")
@@ -97,6 +125,7 @@ def db_push(app: App) -> None:
     """
     from db.snapshot import make_snapshot, sqlite_path
 
+    _refuse_postgres(app.settings.database_url, "push")
     path = sqlite_path(app.settings.database_url)
     with tempfile.TemporaryDirectory() as folder:
         snapshot = make_snapshot(path, Path(folder) / SNAPSHOT_FILE)
@@ -126,6 +155,7 @@ def db_pull(app: App, repo: str | None, if_exists: bool) -> None:
     from bot.core.errors import BotError
     from db.snapshot import restore, sqlite_path
 
+    _refuse_postgres(app.settings.database_url, "pull")
     path = sqlite_path(app.settings.database_url)
     publisher = app.publisher(repo)
     try:

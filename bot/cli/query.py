@@ -96,9 +96,10 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
                **options: Any) -> None:
     """Search the papers by keyword, best match first; without QUERY, list the newest.
 
-    QUERY uses SQLite FTS5 syntax: words (all must occur), "a phrase", prefix*, OR, NOT, NEAR(a b),
-    title:word. Text that is not valid syntax is searched as plain words. Titles count five times the
-    abstract. --semantic and --hybrid need stored embeddings and load the embedding model (slow start).
+    QUERY uses SQLite FTS5 syntax (on PostgreSQL too): words (all must occur), "a phrase", prefix*, OR,
+    NOT, NEAR(a b), title:word. Text that is not valid syntax is searched as plain words. Titles count
+    five times the abstract. --semantic and --hybrid need stored embeddings and load the embedding
+    model (slow start).
 
     \b
     Example:

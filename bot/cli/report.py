@@ -142,6 +142,7 @@ def export_cmd(app: App, query: str, export_format: str, output: str | None, lim
         paperbot export --since 2026-01 --format csv > papers.csv
     """
     from bot.cli import export
+    from db.csvexport import CsvRecords
     from db.query import clean_query, keyword_search
     from db.records import export_rows
 
@@ -152,7 +153,8 @@ def export_cmd(app: App, query: str, export_format: str, output: str | None, lim
         ids = None
         if query:  # every match, ranked (no window)
             ids = [row["arxiv_id"] for row in keyword_search(connection, query, filters, limit, window=None)]
-        rows = export_rows(connection, filters, ids=ids, limit=limit, flat=export_format == "csv")
+        rows: Any = (CsvRecords(connection, filters, ids=ids, limit=limit) if export_format == "csv"
+                     else export_rows(connection, filters, ids=ids, limit=limit))
         if output is None:
             export.write(rows, export_format, sys.stdout, sections=sections)
             return

@@ -15,8 +15,8 @@ SEARCH_FIELDS = ["arxiv_id", "title", "authors", "published", "label", "probabil
                  "url"]
 
 
-def test_search_json_exact(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "search", '"token merging"', "--json")
+def test_search_json_exact(invoke, any_query_db: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "search", '"token merging"', "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == [{
         "arxiv_id": "2303.17604", "title": "Token Merging for Fast Stable Diffusion",
@@ -25,8 +25,8 @@ def test_search_json_exact(invoke, query_db: str) -> None:  # type: ignore[no-un
         "url": "https://arxiv.org/abs/2303.17604"}]
 
 
-def test_search_table_exact(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "search", "--label", "quantization", "--table")
+def test_search_table_exact(invoke, any_query_db: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "search", "--label", "quantization", "--table")
     assert result.exit_code == 0, result.output
     assert result.output == (
         "arxiv_id    published   label         probability  status    score  authors           title"
@@ -37,23 +37,24 @@ def test_search_table_exact(invoke, query_db: str) -> None:  # type: ignore[no-u
         "Q-Diffusion: Quantizing Diffusion Models         \n")
 
 
-def test_search_csv_and_nl(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "search", "caching", "--csv")
+def test_search_csv_and_nl(invoke, any_query_db: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "search", "caching", "--csv")
     lines = result.output.splitlines()
     assert lines[0] == ",".join(SEARCH_FIELDS)
     assert lines[1].startswith("2604.00077,KV Caching for Faster Large Language Model Serving,Ravi Kumar,")
-    result = invoke("--db", query_db, "search", "caching", "--label", "irrelevant", "--nl")
+    result = invoke("--db", any_query_db, "search", "caching", "--label", "irrelevant", "--nl")
     assert [json.loads(line)["arxiv_id"] for line in result.output.splitlines()] == ["2604.00077"]
 
 
-def test_search_filters_from_the_issue(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "search", "quantiz* video diffusion", "--since", "2026-03", "--json")
+def test_search_filters_from_the_issue(invoke, any_query_db: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "search", "quantiz* video diffusion", "--since", "2026-03",
+                    "--json")
     assert [row["arxiv_id"] for row in json.loads(result.output)] == ["2603.01234"]
-    result = invoke("--db", query_db, "search", "--until", "2022", "--status", "listed", "--json")
+    result = invoke("--db", any_query_db, "search", "--until", "2022", "--status", "listed", "--json")
     assert [row["arxiv_id"] for row in json.loads(result.output)] == ["2202.00512"]  # all of 2022
-    result = invoke("--db", query_db, "search", "--author", "müller", "--category", "cs.CV", "--json")
+    result = invoke("--db", any_query_db, "search", "--author", "müller", "--category", "cs.CV", "--json")
     assert [row["arxiv_id"] for row in json.loads(result.output)] == ["2604.00555"]
-    result = invoke("--db", query_db, "search", "--since", "March", "--json")
+    result = invoke("--db", any_query_db, "search", "--since", "March", "--json")
     assert result.exit_code == 2 and "'March' is not a date" in result.output
 
 
@@ -62,29 +63,29 @@ HOSTILE = ["'; DROP TABLE papers; --", '"unbalanced', "NEAR", "-", ":", "title:"
 
 
 @pytest.mark.parametrize("query", HOSTILE)
-def test_hostile_queries_give_a_result_or_one_line(invoke, query_db: str, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_queries_give_a_result_or_one_line(invoke, any_query_db: str, query: str) -> None:  # type: ignore[no-untyped-def]
     for extra in ([], ["--author", query], ["--category", query]):
-        result = invoke("--db", query_db, "search", query, *extra, "--json")
+        result = invoke("--db", any_query_db, "search", query, *extra, "--json")
         if result.exit_code == 0:
             assert isinstance(json.loads(result.output), list)
         else:
             assert result.exit_code == 1
             assert result.output.startswith("Error: ") and result.output.count("\n") == 1
-    assert paper_count(query_db) == len(PAPERS)
+    assert paper_count(any_query_db) == len(PAPERS)
 
 
 @pytest.mark.parametrize("query", ["*", "-", "()", '"'])
-def test_query_without_words_is_one_line_error(invoke, query_db: str, query: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "search", query)
+def test_query_without_words_is_one_line_error(invoke, any_query_db: str, query: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "search", query)
     assert result.exit_code == 1
     assert result.output == (f"Error: nothing to search for in {query!r}: "
                              "give words, \"a phrase\" or a prefix*\n")
 
 
-def test_empty_query_lists_newest_and_empty_result_exits_zero(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "search", "", "--limit", "2", "--json")
+def test_empty_query_lists_newest_and_empty_result_exits_zero(invoke, any_query_db: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "search", "", "--limit", "2", "--json")
     assert [row["arxiv_id"] for row in json.loads(result.output)] == ["2605.00001", "2604.00555"]
-    result = invoke("--db", query_db, "search", "nothingmatchesthis", "--json")
+    result = invoke("--db", any_query_db, "search", "nothingmatchesthis", "--json")
     assert (result.exit_code, result.output) == (0, "[]\n")
 
 
@@ -114,13 +115,13 @@ def test_hybrid_falls_back_to_keyword_without_vectors(invoke, query_db: str) -> 
         1, "Error: no stored all-MiniLM-L6-v2 embeddings; run `paperbot embed` first\n")
 
 
-def test_show(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "show", "https://arxiv.org/abs/2604.00555v2")
+def test_show(invoke, any_query_db: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "show", "https://arxiv.org/abs/2604.00555v2")
     detail = json.loads(result.output)
     assert detail["arxiv_id"] == "2604.00555" and detail["status"] == "listed"
     assert detail["prediction"]["reason"] == "nearest labelled papers are pruning"
     assert [p["state"] for p in detail["proposals"]] == ["merged"]
-    result = invoke("--db", query_db, "show", "2303.17604", "--text")
+    result = invoke("--db", any_query_db, "show", "2303.17604", "--text")
     assert result.output.splitlines()[:3] == [
         "Token Merging for Fast Stable Diffusion",
         "arXiv: 2303.17604v1    status: listed",
@@ -135,8 +136,8 @@ def test_show(invoke, query_db: str) -> None:  # type: ignore[no-untyped-def]
     ("not-an-id", "Error: not an arXiv id: 'not-an-id'; expected an id such as 2401.01234, 2401.01234v2 "
                   "or its URL\n"),
 ])
-def test_show_errors(invoke, query_db: str, arxiv_id: str, message: str) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--db", query_db, "show", arxiv_id)
+def test_show_errors(invoke, any_query_db: str, arxiv_id: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--db", any_query_db, "show", arxiv_id)
     assert (result.exit_code, result.output) == (1, message)
 
 

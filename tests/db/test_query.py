@@ -1,7 +1,8 @@
-"""db/query.py on a small real database: keyword search, filters, the read-only connection.
+"""db/query.py (and db/pgsearch.py) on a small real database: keyword search, filters, the read-only
+connection, each on SQLite and on PostgreSQL.
 
-The database (tests/support/database.py, the ``query_db`` and ``connection`` fixtures) is migrated by
-Alembic and filled through the real store; list entries and proposals are ORM rows.
+The database (tests/support/database.py, the ``any_query_db`` and ``any_connection`` fixtures) is migrated
+by Alembic and filled through the real store; list entries and proposals are ORM rows.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 # --- keyword search ------------------------------------------------------------------------------------
 
-def test_keyword_search_ranks_title_matches_first(connection) -> None:  # type: ignore[no-untyped-def]
+def test_keyword_search_ranks_title_matches_first(any_connection) -> None:  # type: ignore[no-untyped-def]
     from db.query import keyword_search
 
-    rows = keyword_search(connection, "caching")
+    rows = keyword_search(any_connection, "caching")
     assert ids(rows) == ["2604.00077", "2312.00858"]  # in the title beats in the abstract
     assert rows[0]["score"] > rows[1]["score"] > 0
     assert list(rows[0]) == ["arxiv_id", "title", "authors", "published", "label", "probability", "status",
@@ -29,14 +30,14 @@ def test_keyword_search_ranks_title_matches_first(connection) -> None:  # type: 
     assert rows[0]["url"] == "https://arxiv.org/abs/2604.00077"
 
 
-def test_phrases_prefixes_and_columns(connection) -> None:  # type: ignore[no-untyped-def]
+def test_phrases_prefixes_and_columns(any_connection) -> None:  # type: ignore[no-untyped-def]
     from db.query import keyword_search
 
-    assert ids(keyword_search(connection, '"token merging"')) == ["2303.17604"]
-    assert set(ids(keyword_search(connection, "quantiz*"))) == {"2302.04304", "2603.01234"}
-    assert ids(keyword_search(connection, "title:caching")) == ["2604.00077"]
-    assert ids(keyword_search(connection, "authors:bolya")) == ["2303.17604"]
-    assert ids(keyword_search(connection, "muller")) == ["2604.00555"]  # diacritics folded
+    assert ids(keyword_search(any_connection, '"token merging"')) == ["2303.17604"]
+    assert set(ids(keyword_search(any_connection, "quantiz*"))) == {"2302.04304", "2603.01234"}
+    assert ids(keyword_search(any_connection, "title:caching")) == ["2604.00077"]
+    assert ids(keyword_search(any_connection, "authors:bolya")) == ["2303.17604"]
+    assert ids(keyword_search(any_connection, "muller")) == ["2604.00555"]  # diacritics folded
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -53,35 +54,37 @@ def test_phrases_prefixes_and_columns(connection) -> None:  # type: ignore[no-un
     ("title:", []),
     ("{Heads} & 50%", ["2604.00555"]),
 ])
-def test_odd_queries_never_fail_or_inject(connection, query: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_odd_queries_never_fail_or_inject(any_connection, query: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
     from db.query import keyword_search
 
-    assert ids(keyword_search(connection, query)) == expected
-    assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] == len(PAPERS)
+    assert ids(keyword_search(any_connection, query)) == expected
+    assert any_connection.execute("SELECT count(*) FROM papers").fetchone()[0] == len(PAPERS)
 
 
 @pytest.mark.parametrize("query", ["*", "-", ":", '"', "'", "()", "  ", "\x00\x1b"])
-def test_queries_without_words_are_a_clear_error(connection, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_queries_without_words_are_a_clear_error(any_connection, query: str) -> None:  # type: ignore[no-untyped-def]
     from db.query import QueryError, keyword_search
 
     with pytest.raises(QueryError, match="nothing to search for"):
-        keyword_search(connection, query)
+        keyword_search(any_connection, query)
 
 
-def test_connection_is_read_only(connection) -> None:  # type: ignore[no-untyped-def]
+def test_connection_is_read_only(any_connection) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
-        connection.execute("DELETE FROM papers")
+    import psycopg
+
+    with pytest.raises((sqlite3.OperationalError, psycopg.Error), match="readonly|read-only|query_only"):
+        any_connection.execute("DELETE FROM papers")
 
 
 # --- filters -------------------------------------------------------------------------------------------
 
-def test_filters(connection) -> None:  # type: ignore[no-untyped-def]
+def test_filters(any_connection) -> None:  # type: ignore[no-untyped-def]
     from db.query import Filters, browse, keyword_search
 
     def browse_ids(**kw: object) -> list[str]:
-        return ids(browse(connection, Filters(**kw), limit=None))  # type: ignore[arg-type]
+        return ids(browse(any_connection, Filters(**kw), limit=None))  # type: ignore[arg-type]
 
     assert browse_ids(labels=("quantization",)) == ["2603.01234", "2302.04304"]  # newest first
     assert browse_ids(labels=("unclassified",)) == ["2605.00001"]
@@ -96,11 +99,10 @@ def test_filters(connection) -> None:  # type: ignore[no-untyped-def]
     assert browse_ids(authors=("hoffman",)) == ["2303.17604"]
     assert browse_ids(authors=("%",)) == []  # LIKE wildcards are literal
     # "What has come out on quantizing video diffusion models since March?"
-    assert ids(keyword_search(connection, "quantiz* video diffusion",
+    assert ids(keyword_search(any_connection, "quantiz* video diffusion",
                               Filters(since=datetime(2026, 3, 1, tzinfo=UTC)))) == ["2603.01234"]
     # "Which papers did the bot turn away that mention caching?"
-    assert ids(keyword_search(connection, "caching", Filters(labels=("irrelevant",)))) == ["2604.00077"]
-
+    assert ids(keyword_search(any_connection, "caching", Filters(labels=("irrelevant",)))) == ["2604.00077"]
 
 
 
@@ -108,8 +110,8 @@ def test_filters(connection) -> None:  # type: ignore[no-untyped-def]
 def test_connect_refuses_other_databases(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from db.query import QueryError, connect
 
-    with pytest.raises(QueryError, match="SQLite"):
-        connect("postgresql://localhost/papers")
+    with pytest.raises(QueryError, match="SQLite or PostgreSQL"):
+        connect("mysql://localhost/papers")
     with pytest.raises(QueryError, match="no database"):
         connect(f"sqlite:///{tmp_path / 'missing.db'}")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 
-def test_paper_detail(connection) -> None:  # type: ignore[no-untyped-def]
+def test_paper_detail(any_connection) -> None:  # type: ignore[no-untyped-def]
     from db.records import paper_detail
 
-    detail = paper_detail(connection, "2604.00555")
+    detail = paper_detail(any_connection, "2604.00555")
     assert detail is not None
     assert detail["status"] == "listed"
     assert detail["prediction"]["label"] == "pruning" and detail["prediction"]["needs_review"] is True
@@ -15,4 +15,4 @@ def test_paper_detail(connection) -> None:  # type: ignore[no-untyped-def]
                                     "final_label": "other", "proposed_at": "2026-04-20T00:00:00+00:00",
                                     "decided_at": "2026-04-22T00:00:00+00:00"}]
     assert detail["links"]["pdf"] == "https://arxiv.org/pdf/2604.00555"
-    assert paper_detail(connection, "2604.99999") is None
+    assert paper_detail(any_connection, "2604.99999") is None

@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from db.session import make_engine, upgrade
 
 
-def test_schema_matches_the_models(tmp_path: Path) -> None:
+def test_schema_matches_the_models(any_db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from db.schema import Base, include_object
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'check.db'}")
+    engine = make_engine(any_db_url)
     upgrade(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": include_object})
         assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_postgresql_keeps_a_weighted_search_vector(pg_url: str) -> None:
+    """Migration 0010: a generated tsvector (title A, authors B, abstract C) with a GIN index, stop words
+    kept and diacritics folded like SQLite's FTS5 tokenizer; 0009 takes it away again."""
+    from sqlalchemy import text
+
+    from db.session import downgrade
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO papers (arxiv_id, version, title, abstract, authors, "
+                                "categories) VALUES ('2401.00001', 1, 'The Caching', 'Not pruned.', "
+                                "'[\"Jürgen Müller\"]', '[]')"))
+        vector = connection.execute(text("SELECT search::text FROM papers")).scalar_one()
+        index = connection.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                        "'ix_papers_search'")).scalar_one()
+    assert vector == "'cach':2A 'jurgen':3B 'muller':4B 'not':5C 'prune':6C 'the':1A"
+    assert "USING gin (search)" in index
+    downgrade(engine, "0009")
+    with engine.connect() as connection:
+        columns = connection.execute(text("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'papers'")).scalars().all()
+    assert "search" not in columns and "title" in columns
+    engine.dispose()
 
 
 def test_the_columns_hold_what_is_stored() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 
-def test_stats(connection) -> None:  # type: ignore[no-untyped-def]
+def test_stats(any_connection) -> None:  # type: ignore[no-untyped-def]
     from db.stats import summary
 
-    result = summary(connection)
+    result = summary(any_connection)
     assert result["papers"] == 8
     months = {row["month"]: row for row in result["per_month"]}
     assert months["2026-04"]["pruning"] == 1 and months["2026-04"]["irrelevant"] == 1

@@ -104,8 +104,10 @@ def ids(rows: list[dict]) -> list[str]:  # type: ignore[type-arg]
 
 
 def paper_count(db_url: str) -> int:
-    import sqlite3
+    """How many papers the database at ``db_url`` (SQLite or PostgreSQL) holds."""
+    from contextlib import closing
 
-    path = db_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+    from db.query import connect
+
+    with closing(connect(db_url)) as conn:
+        return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
