@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from db.session import make_engine, upgrade
+from db.session import make_engine
 
 
-def test_schema_matches_the_models(tmp_path: Path) -> None:
+def test_schema_matches_the_models(any_db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from db.schema import Base, include_object
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'check.db'}")
-    upgrade(engine)
+    engine = make_engine(any_db_url)  # migrated to head on SQLite and on PostgreSQL
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        context = MigrationContext.configure(connection, opts={"include_object": include_object,
+                                                               "compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
 
 
 def test_the_columns_hold_what_is_stored() -> None:
