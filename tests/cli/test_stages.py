@@ -153,8 +153,8 @@ def test_every_stage_on_either_database(invoke, cli_env: Path, arxiv_server: Arx
                                   "- [CVPR] A Title Nobody Has Written\n")
     status = invoke("list", "status", "--list", str(listing), "--no-search", "--json", env=env)
     assert status.exit_code == 0, status.output
-    assert json.loads(status.stdout) == [{"line": 6, "section": "Other", "title": "A Title Nobody Has Written",
-                                          "status": "unresolved"}]
+    assert json.loads(status.stdout) == [
+        {"line": 6, "section": "Other", "title": "A Title Nobody Has Written", "status": "unresolved"}]
     runs = json.loads(invoke("runs", "--json", env=env).output)
     assert [(r["kind"], r["status"], r["new"]) for r in runs] == [("backfill", "success", n)]
     assert runs[0]["started_at"] <= runs[0]["finished_at"]
