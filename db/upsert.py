@@ -51,7 +51,7 @@ def upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, obje
     table = model.__table__
     assert isinstance(table, Table)
     key = list(on) or [column.name for column in table.primary_key.columns]
-    statement = _insert(session, table)
+    statement = _insert(session, table).execution_options(preserve_rowcount=True)
     if ignore:
         statement = statement.on_conflict_do_nothing(index_elements=key, index_where=where)
     else:
@@ -61,7 +61,8 @@ def upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, obje
         statement = statement.on_conflict_do_update(index_elements=key, index_where=where, set_=update)
     unique = {tuple(row[name] for name in key): dict(row) for row in rows}
     session.flush()  # pending ORM rows first (a run a paper refers to, say)
-    result = session.execute(statement, list(unique.values()))
+    values = list(unique.values())
+    result = session.execute(statement, values[0] if len(values) == 1 else values)  # one row: its rowcount
     written = set(unique)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, model) and tuple(getattr(obj, name) for name in key) in written:

@@ -90,3 +90,37 @@ def test_a_corrupt_file_cannot_be_migrated(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="not a readable database"):
             migrate()
     assert path.read_bytes() == b"this is not a database" * 100
+
+
+def test_0012_removes_doubled_proposals_and_keys_the_titles(any_db_url: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.core.text import title_key
+
+    engine = make_engine(any_db_url)
+    downgrade(engine, "0009")
+    with engine.begin() as connection:
+        for arxiv_id, title in (("2501.00001", "Δ-DiT: Fast $\\alpha$ Diffusion"), ("2501.00002", "B"),
+                                ("2501.00003", "C"), ("2501.00004", "D")):
+            connection.execute(text("INSERT INTO papers (arxiv_id, version, title, authors, categories) "
+                                    "VALUES (:id, 1, :title, '[]', '[]')"), {"id": arxiv_id, "title": title})
+        for n, (arxiv_id, state, pr) in enumerate([
+                ("2501.00001", "open", 7), ("2501.00001", "open", 8),  # the same open proposal twice
+                ("2501.00002", "merged", 3), ("2501.00002", "merged", 3),  # one decision recorded twice
+                ("2501.00002", "merged", 9),  # another pull request: another decision
+                ("2501.00003", "withdrawn", 3), ("2501.00003", "withdrawn", 3),
+                ("2501.00004", "rejected", None), ("2501.00004", "rejected", None)], start=1):
+            connection.execute(text("INSERT INTO proposals (id, arxiv_id, label, pr_number, state, "
+                                    "proposed_at) VALUES (:n, :id, 'pruning', :pr, :state, '2026-01-01')"),
+                               {"n": n, "id": arxiv_id, "pr": pr, "state": state})
+    upgrade(engine)
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT id FROM proposals ORDER BY id")).scalars().all()
+        keys = dict(connection.execute(text("SELECT arxiv_id, title_key FROM papers")).all())
+    assert kept == [2, 3, 5, 6, 7, 8, 9]  # the latest open row, the first decision; the rest untouched
+    assert keys["2501.00001"] == title_key("Δ-DiT: Fast $\\alpha$ Diffusion")
+    assert keys["2501.00001"] == "delta dit fast alpha diffusion"
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text("INSERT INTO proposals (arxiv_id, label, pr_number, state, proposed_at) "
+                                "VALUES ('2501.00001', 'other', 9, 'open', '2026-01-02')"))
+    engine.dispose()
