@@ -6,7 +6,6 @@ nothing outside ``db/`` handles an ORM row. Times are stored as naive UTC and re
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -318,33 +317,15 @@ def get_prediction(session: Session, arxiv_id: str) -> tuple[Prediction, datetim
     return _prediction(row), from_db(row.classified_at) or utcnow()
 
 
-def predictions(session: Session) -> dict[str, Prediction]:
-    return {row.arxiv_id: _prediction(row) for row in session.scalars(select(ClassificationRow))}
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def cached_text_vectors(session: Session, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Stored vectors for these texts under ``model``, keyed by text hash."""
-    from db.schema import TextEmbeddingRow
-
-    hashes = sorted({text_hash(t) for t in texts})
-    found: dict[str, np.ndarray] = {}
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
-        rows = session.execute(select(TextEmbeddingRow.text_hash, TextEmbeddingRow.vector).where(
-            TextEmbeddingRow.model == model, TextEmbeddingRow.text_hash.in_(chunk))).all()
-        for row in rows:
-            found[row.text_hash] = np.frombuffer(row.vector, dtype="<f4").astype(np.float32)
-    return found
-
-
-def save_text_vectors(session: Session, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-    from db.schema import TextEmbeddingRow
-
-    matrix = np.ascontiguousarray(vectors, dtype="<f4")
-    upsert(session, TextEmbeddingRow, [
-        {"text_hash": text_hash(text), "model": model, "dim": int(vector.shape[0]),
-         "vector": vector.tobytes()} for text, vector in zip(texts, matrix, strict=True)])
+def predictions(session: Session, arxiv_ids: Iterable[str] | None = None, *,
+                proposable: bool = False) -> dict[str, Prediction]:
+    """Stored predictions: every one, those of ``arxiv_ids``, and with ``proposable`` only those filed under
+    a section or needing review (what ``paperbot run`` may propose: not the irrelevant bulk)."""
+    query = select(ClassificationRow)
+    if proposable:
+        query = query.where((ClassificationRow.label != Label.IRRELEVANT.value)
+                            | ClassificationRow.needs_review.is_(True))
+    if arxiv_ids is None:
+        return {row.arxiv_id: _prediction(row) for row in session.scalars(query)}
+    return {row.arxiv_id: _prediction(row) for chunk in chunks(arxiv_ids)
+            for row in session.scalars(query.where(ClassificationRow.arxiv_id.in_(chunk)))}

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.labels import Label
 from bot.core.models import Prediction
 from bot.core.states import RunStatus
-from db import store
+from db import store, textcache
 from db.session import session_scope
 from tests.support.store import T0, paper
 
@@ -156,10 +156,10 @@ def test_saving_predictions_and_vectors_twice_replaces_them(any_engine: Engine) 
         store.save_predictions(s, {"2501.00001": second})
         store.save_embeddings(s, "m", ["2501.00001"], np.ones((1, 2), dtype=np.float32))
         store.save_embeddings(s, "m", ["2501.00001"], np.zeros((1, 2), dtype=np.float32))
-        store.save_text_vectors(s, "m", ["a text"], np.ones((1, 2), dtype=np.float32))
-        store.save_text_vectors(s, "m", ["a text"], np.zeros((1, 2), dtype=np.float32))
+        textcache.save_text_vectors(s, "m", ["a text"], np.ones((1, 2), dtype=np.float32))
+        textcache.save_text_vectors(s, "m", ["a text"], np.zeros((1, 2), dtype=np.float32))
     with session_scope(any_engine) as s:
         assert store.get_prediction(s, "2501.00001")[0] == second  # type: ignore[index]
         np.testing.assert_array_equal(store.load_embeddings(s, "m")[1], np.zeros((1, 2)))
-        cached = store.cached_text_vectors(s, "m", ["a text"])
+        cached = textcache.cached_text_vectors(s, "m", ["a text"])
         np.testing.assert_array_equal(next(iter(cached.values())), np.zeros(2))
