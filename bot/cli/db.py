@@ -62,17 +62,20 @@ def db_downgrade(app: App, revision: str) -> None:
 @db_group.command("check")
 @pass_app
 def db_check(app: App) -> None:
-    """Check the database file: integrity, foreign keys, search index, schema revision.
+    """Check the database: integrity, foreign keys, search index (a SQLite file), schema revision.
 
     \b
     Example:
         paperbot db check
     """
+    from bot.core.files import sqlite_file
+    from bot.core.secrets import mask_url
     from db.session import current_revision, head_revision, known_revisions, make_engine
     from db.snapshot import check, sqlite_path
 
-    path = sqlite_path(app.settings.database_url)
-    problems = check(path)
+    url = app.settings.database_url
+    path: Path | str = sqlite_path(url) if sqlite_file(url) is not None else mask_url(url)
+    problems = check(path) if isinstance(path, Path) else []  # PostgreSQL checks its own pages
     if not problems:
         revision = current_revision(make_engine(app.settings.database_url))
         if revision is not None and revision not in known_revisions():
