@@ -20,7 +20,7 @@ from bot.core.errors import ClassifierError
 from classifier.corpus import TRAINING_FILES, corpus_rows
 from classifier.corpus_vectors import VECTORS_FILE, CorpusVectorsError, read, write
 from classifier.embed import MODEL_NAME, Embedder, HashingEmbedder, SentenceTransformerEmbedder
-from db.textcache import text_hash
+from db.store import text_hash
 
 
 def embedder_for(name: str) -> Embedder:

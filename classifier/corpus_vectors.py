@@ -7,7 +7,7 @@ read with ``allow_pickle=False`` (no pickles, so loading it runs no code), holdi
 
 - ``format``: 1;
 - ``model``: the name of the embedder that made the vectors (``Embedder.name``);
-- ``hashes``: ``(n,)`` ASCII ``S64``, the sha256 hex digest of each text (``db.textcache.text_hash`` of
+- ``hashes``: ``(n,)`` ASCII ``S64``, the sha256 hex digest of each text (``db.store.text_hash`` of
   ``LabelledPaper.text``), sorted and unique;
 - ``vectors``: ``(n, dim)`` float16 (or float32), the unit-length embedding of the text on the same row;
 - ``checksum``: sha256 hex digest of the model name, the hashes and the vectors (``checksum``).

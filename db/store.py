@@ -6,6 +6,7 @@ nothing outside ``db/`` handles an ORM row. Times are stored as naive UTC and re
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -329,3 +330,8 @@ def predictions(session: Session, arxiv_ids: Iterable[str] | None = None, *,
         return {row.arxiv_id: _prediction(row) for row in session.scalars(query)}
     return {row.arxiv_id: _prediction(row) for chunk in chunks(arxiv_ids)
             for row in session.scalars(query.where(ClassificationRow.arxiv_id.in_(chunk)))}
+
+
+def text_hash(text: str) -> str:
+    """The key of a text's cached vector (``db/textcache.py``) and of the shipped corpus vectors."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,11 +1,10 @@
 """Cached vectors of texts that are not papers in the store (``text_embeddings``): the training texts the
-shipped corpus vectors lack, keyed by ``text_hash`` (sha256) and embedding model. Written and read by
+shipped corpus vectors lack, keyed by ``db.store.text_hash`` (sha256) and embedding model. Written and read by
 ``bot.pipeline.stages.text_vectors``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,12 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.schema import TextEmbeddingRow
-from db.store import chunks
+from db.store import chunks, text_hash
 from db.upsert import upsert
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def cached_text_vectors(session: Session, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:

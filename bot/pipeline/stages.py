@@ -166,7 +166,7 @@ def text_vectors(engine: Engine, embedder: Embedder, texts: list[str], *,
 
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
-    hashes = {t: textcache.text_hash(t) for t in texts}
+    hashes = {t: store.text_hash(t) for t in texts}
     shipped = load(embedder.name, embedder.dim, shipped_file)
     found = shipped.lookup(hashes.values()) if shipped is not None else {}
     from_file = len(found)

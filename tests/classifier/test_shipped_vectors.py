@@ -17,7 +17,7 @@ from classifier import corpus_vectors
 from classifier.corpus import DATA_DIR, training_corpus
 from classifier.corpus_vectors import VECTORS_FILE, CorpusVectorsError, load, read, write
 from classifier.embed import MODEL_DIM, MODEL_NAME, HashingEmbedder
-from db.textcache import text_hash
+from db.store import text_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOAT16_ATOL = 2e-3  # float16 keeps ~3 significant digits of a unit vector's components
