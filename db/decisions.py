@@ -12,14 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from bot.core.labels import Label
 from bot.core.models import Paper
 from bot.core.states import ProposalState
-from db.schema import ListEntryRow, PaperRow, ProposalRow
-from db.store import from_db, paper_from_row, to_db, utcnow
+from db.schema import DECIDED_PROPOSAL, OPEN_PROPOSAL, ListEntryRow, PaperRow, ProposalRow
+from db.store import from_db, known_ids, paper_from_row, to_db, utcnow
+from db.upsert import upsert
 
 LISTED = "list"  # the source of a label read from the list itself (the section a paper is under)
 # The sources ``labelled_papers`` gives its rows: the list, and proposals the maintainers merged, rejected
@@ -53,8 +54,9 @@ class ProposalInfo:
 
 
 def replace_list_entries(session: Session, entries: Iterable[ListedEntry]) -> None:
+    entries = list(entries)
     session.execute(delete(ListEntryRow))
-    known = set(session.scalars(select(PaperRow.arxiv_id)))
+    known = known_ids(session, {entry.arxiv_id for entry in entries if entry.arxiv_id})
     now = to_db(utcnow())
     for entry in entries:
         arxiv_id = entry.arxiv_id if entry.arxiv_id in known else None
@@ -92,21 +94,34 @@ def history(session: Session, arxiv_id: str) -> list[ProposalInfo]:
     return [_info(row) for row in rows]
 
 
+def _insert_proposal(session: Session, state: ProposalState, **values: object) -> bool:
+    """One new proposal row, unless its unique key (one open row per paper, one decision per paper and
+    pull request: migration 0011) is taken, by another process too; returns whether it was inserted."""
+    row = {"state": state.value, **values}
+    if state == ProposalState.OPEN:
+        return upsert(session, ProposalRow, [row], ignore=True, on=["arxiv_id"],
+                      where=text(OPEN_PROPOSAL)) > 0
+    if state in {ProposalState.MERGED, ProposalState.REJECTED} and values.get("pr_number") is not None:
+        return upsert(session, ProposalRow, [row], ignore=True, on=["arxiv_id", "pr_number"],
+                      where=text(DECIDED_PROPOSAL)) > 0
+    session.add(ProposalRow(**row))
+    session.flush()
+    return True
+
+
 def record_open(session: Session, pr_number: int | None, proposed: Mapping[str, Label]) -> None:
     """The bot's PR now proposes exactly ``proposed``: add new rows, withdraw open ones it dropped."""
     now = to_db(utcnow())
-    open_rows = {row.arxiv_id: row for row in session.scalars(
-        select(ProposalRow).where(ProposalRow.state == ProposalState.OPEN))}
-    for arxiv_id, row in open_rows.items():
-        if arxiv_id not in proposed:
+    for row in session.scalars(select(ProposalRow).where(ProposalRow.state == ProposalState.OPEN)):
+        if row.arxiv_id not in proposed:
             row.state, row.decided_at = ProposalState.WITHDRAWN, now
-        else:
-            row.pr_number, row.label = pr_number, proposed[arxiv_id].value
-    for arxiv_id, label in proposed.items():
-        if arxiv_id not in open_rows:
-            session.add(ProposalRow(arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
-                                    state=ProposalState.OPEN, proposed_at=now))
     session.flush()
+    # the open row of a paper already proposed takes the new PR and label; its proposed_at and final_label
+    # (a maintainer's move) stay
+    upsert(session, ProposalRow, [
+        {"arxiv_id": arxiv_id, "label": label.value, "pr_number": pr_number,
+         "state": ProposalState.OPEN.value, "proposed_at": now} for arxiv_id, label in proposed.items()],
+        keep=["state", "proposed_at"], on=["arxiv_id"], where=text(OPEN_PROPOSAL))
 
 
 def settle(session: Session, arxiv_id: str, label: Label, state: ProposalState, *, pr_number: int | None,
@@ -119,13 +134,12 @@ def settle(session: Session, arxiv_id: str, label: Label, state: ProposalState, 
     if decided:
         return False
     now = to_db(utcnow())
+    final = final_label.value if final_label else None
     target = next((r for r in reversed(rows) if r.state == ProposalState.OPEN), None)
     if target is None:
-        target = ProposalRow(arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
-                             proposed_at=now, state=ProposalState.OPEN)
-        session.add(target)
-    target.state, target.decided_at, target.pr_number = state, now, pr_number
-    target.final_label = final_label.value if final_label else None
+        return _insert_proposal(session, state, arxiv_id=arxiv_id, label=label.value, pr_number=pr_number,
+                                proposed_at=now, decided_at=now, final_label=final)
+    target.state, target.decided_at, target.pr_number, target.final_label = state, now, pr_number, final
     session.flush()
     return True
 
@@ -137,10 +151,8 @@ def file_answer(session: Session, arxiv_id: str, guess: Label, label: Label, *, 
     states = set(session.scalars(select(ProposalRow.state).where(ProposalRow.arxiv_id == arxiv_id)))
     if states - {ProposalState.WITHDRAWN}:
         return False
-    session.add(ProposalRow(arxiv_id=arxiv_id, label=guess.value, final_label=label.value,
-                            pr_number=pr_number, state=ProposalState.OPEN, proposed_at=to_db(utcnow())))
-    session.flush()
-    return True
+    return _insert_proposal(session, ProposalState.OPEN, arxiv_id=arxiv_id, label=guess.value,
+                            final_label=label.value, pr_number=pr_number, proposed_at=to_db(utcnow()))
 
 
 def correct_open(session: Session, arxiv_id: str, final_label: Label) -> None:

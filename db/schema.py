@@ -15,11 +15,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,6 +96,8 @@ class PaperRow(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     journal_ref: Mapped[str | None] = mapped_column(Text)
     doi: Mapped[str | None] = mapped_column(String(200))
+    # bot.core.text.title_key(title): the list's titles are looked up by it (migration 0011)
+    title_key: Mapped[str | None] = mapped_column(String(250), index=True)
     first_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     last_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
 
@@ -148,10 +152,22 @@ class ListEntryRow(Base):
     looked_up_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+OPEN_PROPOSAL = "state = 'open'"  # the conditions of proposals' two partial unique indexes
+DECIDED_PROPOSAL = "state IN ('merged', 'rejected')"
+
+
 class ProposalRow(Base):
     """A paper the bot put in a pull request, and what the maintainers decided."""
 
     __tablename__ = "proposals"
+    # One open proposal per paper, one decision per paper and pull request (migration 0011): two runs at
+    # once cannot record a proposal twice; the writers in db/decisions.py insert ON CONFLICT.
+    __table_args__ = (
+        Index("uq_proposals_open_arxiv_id", "arxiv_id", unique=True, sqlite_where=text(OPEN_PROPOSAL),
+              postgresql_where=text(OPEN_PROPOSAL)),
+        Index("uq_proposals_decided_arxiv_id", "arxiv_id", "pr_number", unique=True,
+              sqlite_where=text(DECIDED_PROPOSAL), postgresql_where=text(DECIDED_PROPOSAL)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     arxiv_id: Mapped[str] = mapped_column(

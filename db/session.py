@@ -9,8 +9,12 @@ Two processes may share the database. A migration holds a lock (``migration_lock
 SQLite file, an advisory lock on PostgreSQL) and re-reads the revision once it has it, so a second process
 opening a new database waits for the first's migration and finds it at head. On SQLite a session takes the
 write lock when it begins (``BEGIN IMMEDIATE``): a read-then-write transaction then never finds that another
-process wrote since its read, which SQLite reports as "database is locked" without waiting. Sessions are
-short (nothing waits on the network inside one), so the other process waits at most a moment.
+process wrote since its read, which SQLite reports as "database is locked" without waiting. On PostgreSQL a
+session takes the same kind of lock, a transaction advisory lock (``WRITE_LOCK_KEY``), released when it
+commits or rolls back: its reads then see every write of the session before it, so counts ("new" papers)
+stay exact and a replaced table (the list's entries) is never filled twice. Sessions are short (nothing
+waits on the network inside one), so the other process waits at most a moment; after
+``BUSY_TIMEOUT_MS`` either backend gives up with one clear error.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ BUSY_TIMEOUT_MS = 10_000
 MIGRATION_WAIT_SECONDS = 300.0  # how long a process waits for another's migration before it gives up
 # pg_advisory_lock key of paperbot's migrations (any constant: the bytes of "paperbot")
 MIGRATION_LOCK_KEY = int.from_bytes(b"paperbot", "big") & 0x7FFF_FFFF_FFFF_FFFF
+WRITE_LOCK_KEY = MIGRATION_LOCK_KEY - 1  # pg_advisory_xact_lock key every session takes on PostgreSQL
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
@@ -226,16 +231,20 @@ def table_names(engine: Engine) -> list[str]:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error (nothing half-written). On SQLite it
-    holds the write lock from its first statement (``BEGIN IMMEDIATE``; see the module docstring)."""
+    """One transaction: commit on success, roll back on any error (nothing half-written). It holds the
+    write lock from its first statement (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory transaction
+    lock; see the module docstring)."""
     factory = sessionmaker(engine, expire_on_commit=False)
     session = factory()
     try:
-        if engine.dialect.name == "sqlite":
-            try:
+        try:
+            if engine.dialect.name == "sqlite":
                 session.execute(text("BEGIN IMMEDIATE"))
-            except OperationalError as exc:
-                raise StoreError(f"cannot write {_describe(engine)}: {exc.orig}") from None
+            elif engine.dialect.name == "postgresql":
+                session.execute(text(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}"))
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        except OperationalError as exc:
+            raise StoreError(f"cannot write {_describe(engine)}: {exc.orig}") from None
         yield session
         session.commit()
     except BaseException:

@@ -6,6 +6,7 @@ nothing outside ``db/`` handles an ORM row. Times are stored as naive UTC and re
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.labels import Label
 from bot.core.models import Paper, Prediction
 from bot.core.states import RunStatus
+from bot.core.text import title_key
 from db.schema import ClassificationRow, EmbeddingRow, PaperRow, Run
 from db.upsert import upsert
 
@@ -133,7 +135,7 @@ def paper_from_row(row: PaperRow) -> Paper:
 
 
 _VALUE_COLUMNS = ("version", "title", "abstract", "authors", "categories", "primary_category", "published",
-                  "updated", "comment", "journal_ref", "doi")
+                  "updated", "comment", "journal_ref", "doi", "title_key")
 
 
 def _values(paper: Paper) -> dict[str, object]:
@@ -142,16 +144,24 @@ def _values(paper: Paper) -> dict[str, object]:
         "authors": json.dumps(list(paper.authors), ensure_ascii=False),
         "categories": json.dumps(list(paper.categories)), "primary_category": paper.primary_category,
         "published": to_db(paper.published), "updated": to_db(paper.updated), "comment": paper.comment,
-        "journal_ref": paper.journal_ref, "doi": paper.doi,
+        "journal_ref": paper.journal_ref, "doi": paper.doi, "title_key": title_key(paper.title),
     }
+
+
+CHUNK = 500  # ids per IN (...): well inside SQLite's and PostgreSQL's bound-parameter limits
+
+
+def chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    ordered = list(values)
+    return (ordered[start:start + CHUNK] for start in range(0, len(ordered), CHUNK))
 
 
 def _stored(session: Session, arxiv_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
     """The stored values of these papers (plain rows: nothing enters the session's identity map)."""
     table = PaperRow.__table__
     found: dict[str, Mapping[str, Any]] = {}
-    for start in range(0, len(arxiv_ids), 500):
-        rows = session.execute(select(table).where(table.c.arxiv_id.in_(arxiv_ids[start:start + 500])))
+    for chunk in chunks(arxiv_ids):
+        rows = session.execute(select(table).where(table.c.arxiv_id.in_(chunk)))
         found.update({row.arxiv_id: row._mapping for row in rows})
     return found
 
@@ -202,9 +212,30 @@ def get_paper(session: Session, arxiv_id: str) -> Paper | None:
     return None if row is None else paper_from_row(row)
 
 
-def get_papers(session: Session, arxiv_ids: Sequence[str]) -> dict[str, Paper]:
-    rows = session.scalars(select(PaperRow).where(PaperRow.arxiv_id.in_(list(arxiv_ids))))
-    return {row.arxiv_id: paper_from_row(row) for row in rows}
+def get_papers(session: Session, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
+    found: dict[str, Paper] = {}
+    for chunk in chunks(arxiv_ids):
+        found.update({row.arxiv_id: paper_from_row(row)
+                      for row in session.scalars(select(PaperRow).where(PaperRow.arxiv_id.in_(chunk)))})
+    return found
+
+
+def known_ids(session: Session, arxiv_ids: Iterable[str]) -> set[str]:
+    """Which of these ids the store holds (an indexed look-up, whatever the size of the store)."""
+    found: set[str] = set()
+    for chunk in chunks(arxiv_ids):
+        found.update(session.scalars(select(PaperRow.arxiv_id).where(PaperRow.arxiv_id.in_(chunk))))
+    return found
+
+
+def ids_by_title(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """The stored paper of each title key found (``bot.core.text.title_key``; indexed): the highest id."""
+    found: dict[str, str] = {}
+    for chunk in chunks(sorted({key for key in keys if key})):
+        rows = session.execute(select(PaperRow.title_key, PaperRow.arxiv_id)
+                               .where(PaperRow.title_key.in_(chunk)).order_by(PaperRow.arxiv_id))
+        found.update({key: arxiv_id for key, arxiv_id in rows if key})
+    return found
 
 
 def count_papers(session: Session) -> int:
@@ -287,35 +318,20 @@ def get_prediction(session: Session, arxiv_id: str) -> tuple[Prediction, datetim
     return _prediction(row), from_db(row.classified_at) or utcnow()
 
 
-def predictions(session: Session) -> dict[str, Prediction]:
-    return {row.arxiv_id: _prediction(row) for row in session.scalars(select(ClassificationRow))}
+def predictions(session: Session, arxiv_ids: Iterable[str] | None = None, *,
+                proposable: bool = False) -> dict[str, Prediction]:
+    """Stored predictions: every one, those of ``arxiv_ids``, and with ``proposable`` only those filed under
+    a section or needing review (what ``paperbot run`` may propose: not the irrelevant bulk)."""
+    query = select(ClassificationRow)
+    if proposable:
+        query = query.where((ClassificationRow.label != Label.IRRELEVANT.value)
+                            | ClassificationRow.needs_review.is_(True))
+    if arxiv_ids is None:
+        return {row.arxiv_id: _prediction(row) for row in session.scalars(query)}
+    return {row.arxiv_id: _prediction(row) for chunk in chunks(arxiv_ids)
+            for row in session.scalars(query.where(ClassificationRow.arxiv_id.in_(chunk)))}
 
 
 def text_hash(text: str) -> str:
-    import hashlib
-
+    """The key of a text's cached vector (``db/textcache.py``) and of the shipped corpus vectors."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def cached_text_vectors(session: Session, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Stored vectors for these texts under ``model``, keyed by text hash."""
-    from db.schema import TextEmbeddingRow
-
-    hashes = sorted({text_hash(t) for t in texts})
-    found: dict[str, np.ndarray] = {}
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
-        rows = session.execute(select(TextEmbeddingRow.text_hash, TextEmbeddingRow.vector).where(
-            TextEmbeddingRow.model == model, TextEmbeddingRow.text_hash.in_(chunk))).all()
-        for row in rows:
-            found[row.text_hash] = np.frombuffer(row.vector, dtype="<f4").astype(np.float32)
-    return found
-
-
-def save_text_vectors(session: Session, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-    from db.schema import TextEmbeddingRow
-
-    matrix = np.ascontiguousarray(vectors, dtype="<f4")
-    upsert(session, TextEmbeddingRow, [
-        {"text_hash": text_hash(text), "model": model, "dim": int(vector.shape[0]),
-         "vector": vector.tobytes()} for text, vector in zip(texts, matrix, strict=True)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, Table, TextClause
 from sqlalchemy.orm import Session
 
 from bot.core.errors import StoreError
@@ -35,30 +35,36 @@ def _insert(session: Session, table: Table) -> Any:
 
 
 def upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, object]], *,
-           set_: SetClause | None = None, keep: Sequence[str] = (), ignore: bool = False) -> None:
+           set_: SetClause | None = None, keep: Sequence[str] = (), ignore: bool = False,
+           on: Sequence[str] = (), where: ColumnElement[bool] | TextClause | None = None) -> int:
     """Insert ``rows`` into ``model``'s table; a row whose primary key exists is updated instead.
 
     By default every column given (except the key and ``keep``) takes the new value; ``set_`` overrides
-    the update of the columns it names; ``ignore`` leaves an existing row as it is. ORM objects of these
-    rows already loaded into ``session`` are expired, so the next read sees what is stored.
+    the update of the columns it names; ``ignore`` leaves an existing row as it is. ``on`` names the
+    columns of another unique index to settle conflicts on instead of the primary key, ``where`` the
+    condition of a partial one. ORM objects of these rows already loaded into ``session`` are expired, so
+    the next read sees what is stored. Returns how many rows were written as the driver counts them (exact
+    for one row, where an ignored row counts 0; -1 when it does not say).
     """
     if not rows:
-        return
+        return 0
     table = model.__table__
     assert isinstance(table, Table)
-    key = [column.name for column in table.primary_key.columns]
-    statement = _insert(session, table)
+    key = list(on) or [column.name for column in table.primary_key.columns]
+    statement = _insert(session, table).execution_options(preserve_rowcount=True)
     if ignore:
-        statement = statement.on_conflict_do_nothing(index_elements=key)
+        statement = statement.on_conflict_do_nothing(index_elements=key, index_where=where)
     else:
         update: dict[str, Any] = {name: statement.excluded[name] for name in rows[0]
                                   if name not in key and name not in keep}
         update.update(set_(table, statement.excluded) if set_ is not None else {})
-        statement = statement.on_conflict_do_update(index_elements=key, set_=update)
+        statement = statement.on_conflict_do_update(index_elements=key, index_where=where, set_=update)
     unique = {tuple(row[name] for name in key): dict(row) for row in rows}
     session.flush()  # pending ORM rows first (a run a paper refers to, say)
-    session.execute(statement, list(unique.values()))
+    values = list(unique.values())
+    result = session.execute(statement, values[0] if len(values) == 1 else values)  # one row: its rowcount
     written = set(unique)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, model) and tuple(getattr(obj, name) for name in key) in written:
             session.expire(obj)
+    return int(getattr(result, "rowcount", -1))

@@ -73,6 +73,16 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def any_engine(any_db_url: str) -> Iterator[Engine]:
+    """``engine`` on ``any_db_url``: once on SQLite, once on PostgreSQL."""
+    from db.session import open_database
+
+    eng = open_database(any_db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run the CLI in an empty working folder (no paperbot.toml of the developer's)."""
     monkeypatch.chdir(tmp_path)

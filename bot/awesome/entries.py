@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.awesome.markdown import NAME_MAX_CHARS, sanitize
-from bot.awesome.titles import plain_math
 from bot.core.models import Paper, abs_url, parse_arxiv_id
 from bot.core.template import PLACEHOLDERS
+from bot.core.text import plain_math
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

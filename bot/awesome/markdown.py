@@ -13,7 +13,6 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from bot.core.errors import ListError
+from bot.core.text import clean_text
 
 TITLE_MAX_CHARS = 300
 NAME_MAX_CHARS = 100
@@ -32,33 +32,12 @@ ELLIPSIS = "\u2026"
 # renders it, while the file itself stays free of hidden characters (no "hidden Unicode" banner).
 ZWSP = "&#8203;"
 
-# ANSI escape sequences (CSI and OSC) are dropped whole, so no "[31m" residue is left behind.
-_ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_SPACE_RE = re.compile(r"\s+")
-# Invisible letters that are not in a format category (Hangul fillers, Braille blank, Mongolian separator).
-_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
-# Controls, format characters (bidi, zero-width), surrogates, private use.
-_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
-
 _HTML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _BACKSLASHED = frozenset("\\`*_{}[]()|~$")
 _LEADING_BLOCK_RE = re.compile(r"^(?:[-+#=]|\d{1,9}(?=[.)]))")
 
 # Text that GitHub turns into a notification, a reference or a link once rendered.
 _HAZARD_RE = re.compile(r"@[A-Za-z0-9_-]|#\d|\bGH-\d|://|\bwww\.", re.IGNORECASE)
-
-
-def clean_text(text: str | None) -> str:
-    """NFC-normalise, drop control, bidi, zero-width and ANSI characters, collapse whitespace, trim."""
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFC", text)
-    text = _ANSI_RE.sub("", text)
-    text = _SPACE_RE.sub(" ", text)  # \n, \r, \t, U+2028, U+2029, U+0085 ... become one space
-    text = "".join(
-        ch for ch in text if ch not in _INVISIBLE and unicodedata.category(ch) not in _DROP_CATEGORIES
-    )
-    return _SPACE_RE.sub(" ", text).strip()
 
 
 def truncate(text: str, max_chars: int) -> str:

@@ -29,6 +29,7 @@ from bot.core.config import Settings
 from bot.core.errors import FetchError
 from bot.core.labels import Label
 from bot.core.models import Paper
+from bot.core.text import title_key
 from db import decisions, store
 from db.decisions import NOT_FOUND, ListedEntry
 from db.session import session_scope
@@ -80,10 +81,12 @@ def resolve(settings: Settings, engine: Engine, doc: AwesomeList, *, lookup: Pap
     """
     now = now or store.utcnow()
     labels = entry_labels(doc, settings.list)
-    with session_scope(engine) as session:
-        previous = {normalize_title(e.title): e for e in decisions.list_entries(session)}
-        known_titles = {normalize_title(p.title): p.arxiv_id for p in store.all_papers(session)}
     entries = [entry for entry in doc.entries if entry.line in labels]
+    with session_scope(engine) as session:  # indexed look-ups: the list's size, not the store's, counts
+        previous = {normalize_title(e.title): e for e in decisions.list_entries(session)}
+        stored_titles = store.ids_by_title(session, (title_key(e.title) for e in entries if not e.arxiv_ids))
+    known_titles = {normalize_title(e.title): stored_titles[title_key(e.title)] for e in entries
+                    if title_key(e.title) in stored_titles}
     # First pass, no network: the entry's own link, titles we already know, misses we remember.
     first: dict[int, tuple[str | None, str]] = {}
     missed: dict[int, datetime | None] = {}  # entries arXiv did not find lately: when it was asked

@@ -10,68 +10,16 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.awesome.markdown import clean_text
 from bot.core.models import parse_arxiv_id
+from bot.core.text import normalize_title
 
 DEFAULT_THRESHOLD = 92.0
 WORD_THRESHOLD = 80.0  # two differing words are one word spelt two ways ("quantisation") at this ratio
-
-_MD_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-          "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
-
-
-def _greek(name: str, case: str) -> str:
-    return unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
-
-
-# LaTeX that arXiv titles use where lists write Unicode: Greek letters and function names.
-_LATEX_SYMBOLS = {
-    **{name: _greek(name, "SMALL") for name in _GREEK},
-    **{name.capitalize(): _greek(name, "CAPITAL") for name in _GREEK},
-    "varepsilon": "ε", "vartheta": "θ", "varphi": "φ", "varrho": "ρ", "varsigma": "ς", "ell": "ℓ",
-    **{name: f" {name} " for name in ("log", "ln", "exp", "sin", "cos", "max", "min", "lim")},
-}
-# Greek letters compare as their names: "Delta-DiT", "Δ-DiT" and "$\\Delta$-DiT" are one title.
-_GREEK_NAMES = {_LATEX_SYMBOLS[name]: name for name in _GREEK}  # lower case: applied after casefold
-_MATH_RE = re.compile(r"\$([^$]{1,60})\$")
-_LATEX_NAME_RE = re.compile(r"\\([A-Za-z]+)")
-_LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+\*?")
-_NON_WORD_RE = re.compile(r"[\W_]+")
-
-
-def plain_math(text: str) -> str:
-    """``$\\alpha$-Quant`` -> ``α-Quant``, ``$O(n\\log n)$`` -> ``O(n log n)``: inline math made only of Greek
-    letters, function names and plain characters becomes plain text; any other math is left as it is."""
-    def plain(match: re.Match[str]) -> str:
-        if not _LATEX_NAME_RE.search(match.group(1)):  # "$5 and $6": money, not math
-            return match.group(0)
-        inner = _LATEX_NAME_RE.sub(lambda m: _LATEX_SYMBOLS.get(m.group(1), m.group(0)), match.group(1))
-        if "\\" in inner or any(ch in inner for ch in "^_{}"):
-            return match.group(0)
-        return " ".join(inner.split()) if inner.strip() else match.group(0)
-
-    return _MATH_RE.sub(plain, text)
-
-
-def normalize_title(text: str | None) -> str:
-    """Lower-case words separated by single spaces: no punctuation, accents, Markdown, HTML or LaTeX
-    (Greek letters count as themselves, ``&`` as "and")."""
-    text = plain_math(clean_text(html.unescape(text or ""))).replace("&", " and ")
-    text = _MD_ESCAPE_RE.sub(r"\1", text)  # \[ \| \' ... (Markdown escapes; LaTeX accents like \'e too)
-    text = _LATEX_COMMAND_RE.sub(" ", text)  # \emph{x} -> " {x}", $\alpha$ -> "$ $"
-    text = unicodedata.normalize("NFKD", text).casefold()
-    text = "".join(_GREEK_NAMES.get(ch, ch) for ch in text if not unicodedata.combining(ch))
-    return _NON_WORD_RE.sub(" ", text).strip()
-
 
 def _stems(normalized: str) -> tuple[str, ...]:
     return tuple(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in normalized.split())

@@ -227,15 +227,16 @@ def candidates(settings: Settings, engine: Engine, listed: dict[str, Label]) -> 
     """What to propose: open proposals (kept as the maintainers last saw them, or as they filed them in the
     review list) and new relevant papers; and the borderline papers nobody has decided."""
     now = store.utcnow()
-    with session_scope(engine) as session:
-        predictions = store.predictions(session)
+    verdicts = judging.judged(settings, engine)  # the LLM judge's, when it is on: they file the paper
+    with session_scope(engine) as session:  # the papers that may be proposed, not every paper stored
+        predictions = store.predictions(session, proposable=True)
         rejected = decisions.rejected_ids(session)
         open_rows = {p.arxiv_id: p for p in decisions.proposals(session, ProposalState.OPEN)}
         settled = {p.arxiv_id for p in decisions.proposals(session) if p.state == ProposalState.MERGED}
-        wanted = sorted(set(predictions) | set(open_rows))
+        blocked = rejected | set(listed) | settled
+        predictions.update(store.predictions(session, (set(open_rows) | set(verdicts)) - set(predictions)))
+        wanted = sorted((set(predictions) | set(open_rows)) - blocked)
         papers = store.get_papers(session, wanted)
-    verdicts = judging.judged(settings, engine)  # the LLM judge's, when it is on: they file the paper
-    blocked = rejected | set(listed) | settled
     additions: list[Addition] = []
     review: list[Addition] = []
     older: list[Addition] = []

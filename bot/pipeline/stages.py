@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from bot.core.config import Settings
 from bot.core.errors import BotError
 from bot.core.states import RunStatus
-from db import store
+from db import store, textcache
 from db.session import session_scope
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def text_vectors(engine: Engine, embedder: Embedder, texts: list[str], *,
     found = shipped.lookup(hashes.values()) if shipped is not None else {}
     from_file = len(found)
     with session_scope(engine) as session:
-        found.update(store.cached_text_vectors(session, embedder.name,
+        found.update(textcache.cached_text_vectors(session, embedder.name,
                                                [t for t, h in hashes.items() if h not in found]))
     missing = sorted(t for t, h in hashes.items() if h not in found)
     if missing:
@@ -187,7 +187,7 @@ def text_vectors(engine: Engine, embedder: Embedder, texts: list[str], *,
             chunk = missing[start:start + EMBED_CHUNK]
             vectors = embedder.embed(chunk)
             with session_scope(engine) as session:
-                store.save_text_vectors(session, embedder.name, chunk, vectors)
+                textcache.save_text_vectors(session, embedder.name, chunk, vectors)
             found.update({hashes[t]: v for t, v in zip(chunk, vectors, strict=True)})
             if progress:
                 progress(start + len(chunk), len(missing))

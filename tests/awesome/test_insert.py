@@ -10,11 +10,11 @@ import pytest
 
 from bot.awesome.insert import add_entries, insert_entries, parse_list, render_diff
 from bot.awesome.markdown import clean_text, split_cells, structure, truncate
-from bot.awesome.titles import plain_math
 from bot.core.config import ListSettings
 from bot.core.errors import ListError
 from bot.core.labels import Label
 from bot.core.models import Addition, Paper
+from bot.core.text import plain_math
 from tests.support.awesome import HOSTILE, LIST, TABLES, add, check_golden, paper, tokens_of
 
 TABLE_SETTINGS = ListSettings(

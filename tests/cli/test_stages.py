@@ -10,7 +10,7 @@ from pathlib import Path
 from db import store
 from db.session import open_database, session_scope
 from tests.support.arxiv_server import ArxivServer, Fault
-from tests.support.cli import END, HASHING, START, fast_config, watched
+from tests.support.cli import END, HASHING, START, fast_config, small_list, watched
 
 
 def test_a_wrong_flag_is_one_line_and_exit_2(invoke) -> None:  # type: ignore[no-untyped-def]
@@ -120,3 +120,45 @@ def test_classify_file_mode_round_trip_with_bad_rows(invoke, cli_env: Path) -> N
 def test_output_without_input_is_refused(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]
     result = invoke("classify", "--output", "x.jsonl")
     assert result.exit_code == 1 and "--output goes with --input" in result.output
+
+
+def test_every_stage_on_either_database(invoke, cli_env: Path, arxiv_server: ArxivServer,  # type: ignore[no-untyped-def]
+                                        any_db_url: str) -> None:
+    """The write commands, one after another, on a SQLite file and on PostgreSQL alike."""
+    from db.session import head_revision
+
+    fast_config(cli_env)
+    with (cli_env / "paperbot.toml").open("a") as handle:
+        handle.write(HASHING)
+    specs = arxiv_server.add_synthetic(120, start=START, end=END, seed=21)
+    n = watched(specs)
+    env = {"PAPERBOT_ARXIV_API_URL": arxiv_server.url, "PAPERBOT_DB_URL": any_db_url}
+    assert invoke("db", "downgrade", "0004", env=env).output == "database at revision 0004\n"
+    upgraded = invoke("db", "upgrade", env=env)
+    assert upgraded.output == f"database at revision {head_revision()} (was 0004)\n"
+    fetched = invoke("fetch", "--since", "2026-03-01", "--until", "2026-03-31", env=env)
+    assert fetched.exit_code == 0, fetched.output
+    assert fetched.output.startswith(f"fetched {n} / new {n} / updated 0 / skipped 0")
+    assert invoke("embed", env=env).output == f"embedded {n} papers with hashing-64\n"
+    assert invoke("embed", env=env).output == "embedded 0 papers with hashing-64\n"
+    classified = invoke("classify", env=env)
+    assert classified.exit_code == 0, classified.output
+    assert classified.output.startswith(f"classified {n} papers (")  # (training takes the time: once)
+    engine = open_database(any_db_url)
+    with session_scope(engine) as session:
+        assert len(store.predictions(session)) == n
+        first = store.all_papers(session)[0]
+    engine.dispose()
+    listing = small_list(cli_env, f"- [arxiv] {first.title} [[arXiv](https://arxiv.org/abs/{first.arxiv_id})]\n"
+                                  "- [CVPR] A Title Nobody Has Written\n")
+    status = invoke("list", "status", "--list", str(listing), "--no-search", "--json", env=env)
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout) == [
+        {"line": 6, "section": "Other", "title": "A Title Nobody Has Written", "status": "unresolved"}]
+    runs = json.loads(invoke("runs", "--json", env=env).output)
+    assert [(r["kind"], r["status"], r["new"]) for r in runs] == [("backfill", "success", n)]
+    assert runs[0]["started_at"] <= runs[0]["finished_at"]
+    assert json.loads(invoke("feedback", "--json", env=env).output) == []
+    health = invoke("health", env=env)
+    assert health.exit_code == 0, health.output
+    assert json.loads(invoke("config", env=env).output)["database_url"] == any_db_url

@@ -14,7 +14,8 @@ def test_schema_matches_the_models(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        context = MigrationContext.configure(connection, opts={"include_object": include_object,
+                                                               "compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
 

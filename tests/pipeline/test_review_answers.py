@@ -111,6 +111,18 @@ def fresh_db(path: Path) -> str:
 
 @pytest.fixture
 def world(cli_env: Path, arxiv_server: ArxivServer, github_server: FakeGitHub, db_url: str) -> dict[str, str]:
+    return make_world(cli_env, arxiv_server, github_server, db_url)
+
+
+@pytest.fixture
+def any_world(cli_env: Path, arxiv_server: ArxivServer, github_server: FakeGitHub,
+              any_db_url: str) -> dict[str, str]:
+    """``world`` on a SQLite file and on PostgreSQL."""
+    return make_world(cli_env, arxiv_server, github_server, any_db_url)
+
+
+def make_world(cli_env: Path, arxiv_server: ArxivServer, github_server: FakeGitHub,
+               db_url: str) -> dict[str, str]:
     (cli_env / "paperbot.toml").write_text(
         '[arxiv]\nquery = "abs:diffusion"\ndelay_seconds = 0.01\nbackoff_base_seconds = 0.01\n'
         "backoff_max_seconds = 0.05\nread_timeout_seconds = 5.0\nretry_budget_seconds = 20.0\n"
@@ -156,7 +168,8 @@ def labels_learned(db_url: str) -> dict[str, tuple[Label, str, float]]:
 
 
 def test_a_ticked_section_files_the_paper_and_not_for_this_list_rejects_it(  # type: ignore[no-untyped-def]
-        world, invoke, github_server: FakeGitHub) -> None:
+        any_world, invoke, github_server: FakeGitHub) -> None:
+    world = any_world  # `run --open-pr`, learning and `feedback` on both backends
     run(invoke, world, *WINDOW)
     pr = github_server.open_pulls()[0]
     assert parse_pr_body_marker(pr.body) == {CLEAR: Label.PRUNING}
