@@ -216,34 +216,16 @@ def start_postgres(folder: Path) -> tuple[str, list[str]]:
     """A local PostgreSQL server with its data in ``folder`` (initdb'd on first use), as tests/support/
     postgres.py starts one (as ``nobody`` when root); returns the URL of database ``bench`` and the stop
     command."""
-    import os
-    import subprocess
+    from tests.support.postgres import USER, start_cluster
 
-    from tests.support.postgres import USER, _as_server_user, _free_port, pg_bin
-
-    initdb, pg_ctl = pg_bin("initdb"), pg_bin("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        raise SystemExit("initdb/pg_ctl not found (Debian: apt-get install postgresql)")
-    data = folder / "data"
-    if not data.exists():
-        data.mkdir(parents=True)
-        if os.geteuid() == 0:
-            for path in (folder, data):
-                os.chown(path, 65534, 65534)
-            folder.chmod(0o755)
-        data.chmod(0o700)
-        subprocess.run(_as_server_user([initdb, "-D", str(data), "-U", USER, "-A", "trust", "-E", "UTF8",
-                                        "--locale=C", "--no-sync"]), check=True, capture_output=True)
-    port = _free_port()
-    options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off " \
-              "-c full_page_writes=off -c shared_buffers=512MB -c max_wal_size=4GB"
-    subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "server.log"),
-                                    "-w", "start"]), check=True, capture_output=True)
+    try:
+        port, stop = start_cluster(folder, "-c shared_buffers=512MB -c max_wal_size=4GB", "fast")
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
     import psycopg
 
     with psycopg.connect(host="127.0.0.1", port=port, user=USER, dbname="postgres",
                          autocommit=True) as connection:
         if connection.execute("SELECT 1 FROM pg_database WHERE datname = 'bench'").fetchone() is None:
             connection.execute("CREATE DATABASE bench")
-    return (f"postgresql+psycopg://{USER}@127.0.0.1:{port}/bench",
-            _as_server_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]))
+    return f"postgresql+psycopg://{USER}@127.0.0.1:{port}/bench", stop

@@ -57,20 +57,6 @@ def _row_factory(cursor: Any) -> Any:
     return type("Row", (Row,), {"_names": names})
 
 
-class PgCursor:
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return list(self._cursor.fetchall())
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor)
-
-
 class PgConnection:
     """A read-only session on a PostgreSQL database (``default_transaction_read_only``)."""
 
@@ -94,10 +80,9 @@ class PgConnection:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StoreError(f"cannot connect to {mask_url(url)}: {first}") from None
 
-    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> PgCursor:
-        cursor = self._raw.cursor(row_factory=_row_factory)
-        cursor.execute(translate(sql), params if params else None)
-        return PgCursor(cursor)
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()) -> Any:
+        """A psycopg cursor over the result (``fetchone``, ``fetchall``, iteration), as sqlite3's is."""
+        return self._raw.cursor(row_factory=_row_factory).execute(translate(sql), params if params else None)
 
     def stream(self, sql: str, params: Mapping[str, Any] | Sequence[Any] = (),
                size: int = 5000) -> Iterator[Any]:

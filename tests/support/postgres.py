@@ -83,27 +83,36 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "nobody", "--", *command]
 
 
-def _start_local(folder: Path) -> tuple[PostgresServer, list[str]]:
+def start_cluster(folder: Path, settings: str = "", stop_mode: str = "immediate") -> tuple[int, list[str]]:
+    """Start a server with its data in ``folder/data`` (initdb'd when missing) on a free port of 127.0.0.1,
+    as ``nobody`` when root; returns the port and the command that stops it. ``settings``: more ``-c``
+    options; ``stop_mode``: how the stop command shuts it down. Used by the tests' fixture and by
+    bench/query_data.py."""
     initdb, pg_ctl = pg_bin("initdb"), pg_bin("pg_ctl")
     if initdb is None or pg_ctl is None:
         raise FileNotFoundError("initdb/pg_ctl not found (Debian: apt-get install postgresql)")
     data = folder / "data"
-    data.mkdir()
-    if os.geteuid() == 0:
-        for path in (folder, data):
-            os.chown(path, 65534, 65534)
-        folder.chmod(0o755)
-    data.chmod(0o700)
-    subprocess.run(_as_server_user([initdb, "-D", str(data), "-U", USER, "-A", "trust", "-E", "UTF8",
-                                    "--locale=C", "--no-sync"]),
-                   check=True, capture_output=True, text=True)
+    if not data.exists():
+        data.mkdir(parents=True)
+        if os.geteuid() == 0:
+            for path in (folder, data):
+                os.chown(path, 65534, 65534)
+            folder.chmod(0o755)
+        data.chmod(0o700)
+        subprocess.run(_as_server_user([initdb, "-D", str(data), "-U", USER, "-A", "trust", "-E", "UTF8",
+                                        "--locale=C", "--no-sync"]),
+                       check=True, capture_output=True, text=True)
     port = _free_port()
     options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off " \
-              "-c full_page_writes=off -c max_connections=200"
-    log = folder / "server.log"
-    subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]),
+              f"-c full_page_writes=off {settings}".rstrip()
+    subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "server.log"),
+                                    "-w", "start"]),
                    check=True, capture_output=True, text=True)
-    stop = _as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"])
+    return port, _as_server_user([pg_ctl, "-D", str(data), "-m", stop_mode, "-w", "stop"])
+
+
+def _start_local(folder: Path) -> tuple[PostgresServer, list[str]]:
+    port, stop = start_cluster(folder, "-c max_connections=200")
     return PostgresServer("127.0.0.1", port, USER), stop
 
 
