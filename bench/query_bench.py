@@ -157,8 +157,9 @@ def bench_similar(url: str, env: dict[str, str], cache: Path) -> dict[str, float
 
 
 def bench_semantic(url: str, cache: Path) -> dict[str, float]:
+    from db.nearest import semantic_search
     from db.query import connect, rows_for
-    from db.vectors import clear_cache, load_index, semantic_search
+    from db.vectors import clear_cache, load_index
 
     connection = connect(url)
     clear_cache()

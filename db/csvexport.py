@@ -1,12 +1,18 @@
 """``paperbot export --format csv``: the CSV records written by the database itself, so that a
 1,000,000-paper export runs no Python per cell (about a microsecond of Python per row is left).
 
-SQLite builds each record as one text value (``printf`` over the quoted fields) in a query whose nested
-subqueries are co-routines: every field is computed once, as rows stream. PostgreSQL formats the rows in
-``COPY (...) TO STDOUT (FORMAT csv)`` and sends them as bytes. Either way the text is what Python's ``csv``
-module writes for the records of ``db.records.export_rows`` (``tests/cli/test_export.py`` compares them):
-lists joined with ``"; "``, times as ISO 8601 UTC, a field quoted only when it holds a delimiter, a quote
-or a line end. One difference remains: PostgreSQL also quotes a field that holds a lone carriage return.
+Most of a record is the paper's own twelve fields (``HEAD_FIELDS``: id, title, authors, abstract, dates,
+...), and formatting them (quoting, joining the JSON lists, ISO times) is most of the work. So it is done
+once, when the paper is written: ``papers.csv_fields`` holds them as CSV text, kept by triggers
+(migration 0012: SQLite ``AFTER INSERT`` / ``AFTER UPDATE OF`` those columns, PostgreSQL a ``BEFORE``
+trigger), whatever program writes the row. An export reads that column and appends the five fields that
+come from other tables (label, probability, status, list venue, URL); a row without it (triggers bypassed)
+gets the same text computed on the spot (``sqlite_head`` / ``postgres_head``).
+
+The text is what Python's ``csv`` module writes for the records of ``db.records.export_rows``
+(``tests/cli/test_export.py`` compares them): lists joined with ``"; "``, times as ISO 8601 UTC, a field
+quoted only when it holds a delimiter, a quote or a line end. A lone carriage return counts as a line end,
+as in the ``csv`` module from Python 3.12 on (3.11's leaves such a field unquoted).
 
 The papers' statuses and list venues come from two pre-aggregated tables joined once (the latest proposal
 and the first list entry per paper) instead of three correlated subqueries per row. Read-only; every user
@@ -15,8 +21,7 @@ value is a bound parameter.
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -27,9 +32,6 @@ from db.query import ABS_URL
 FIELDS = ("arxiv_id", "version", "title", "authors", "abstract", "published", "updated", "categories",
           "primary_category", "comment", "journal_ref", "doi", "label", "probability", "status",
           "list_venue", "url")
-# the fields that may need quoting (arXiv ids, labels and statuses never hold a comma or a quote)
-TEXT_FIELDS = frozenset(FIELDS) - {"arxiv_id", "version", "published", "updated", "label", "probability",
-                                   "status", "url"}
 
 # The latest proposal and the first list entry of each paper, joined once: a paper's status and venue.
 LATEST_PROPOSAL = ("(SELECT arxiv_id, state FROM (SELECT arxiv_id, state, row_number() OVER ("
@@ -43,35 +45,22 @@ JOINS = (f" LEFT JOIN {LATEST_PROPOSAL} lp ON lp.arxiv_id = p.arxiv_id"
 STATUS = ("CASE WHEN fe.arxiv_id IS NOT NULL THEN 'listed' ELSE CASE lp.state WHEN 'merged' THEN 'listed' "
           "WHEN 'open' THEN 'proposed' WHEN 'rejected' THEN 'rejected' ELSE 'seen' END END")
 # SQLAlchemy's layout (``2026-03-02 17:00:00.000000``) is cut and pasted; any other goes through strftime
-_TIME = ("CASE WHEN substr(p.{0}, 11, 1) = ' ' AND length(p.{0}) >= 19 "
-         "THEN substr(p.{0}, 1, 10) || 'T' || substr(p.{0}, 12, 8) || '+00:00' "
-         "ELSE strftime('%Y-%m-%dT%H:%M:%S+00:00', p.{0}) END")
-_PG_TIME = "to_char(p.{0}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
+_TIME = ("CASE WHEN substr({0}, 11, 1) = ' ' AND length({0}) >= 19 "
+         "THEN substr({0}, 1, 10) || 'T' || substr({0}, 12, 8) || '+00:00' "
+         "ELSE strftime('%Y-%m-%dT%H:%M:%S+00:00', {0}) END")
+_PG_TIME = "to_char({0}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
 # A JSON list as json.dumps writes it (``["a", "b"]``, no escapes) is joined by string surgery; any other
 # shape of list goes through the JSON functions.
-_FAST_LIST = "replace(substr(p.{0}, 3, length(p.{0}) - 4), '\", \"', '; ')"
-_FAST_OK = ("(substr(p.{0}, 1, 2) = '[\"' AND substr(p.{0}, -2) = '\"]' AND instr(p.{0}, '\\') = 0 "
+_FAST_LIST = "replace(substr({0}, 3, length({0}) - 4), '\", \"', '; ')"
+_FAST_OK = ("(substr({0}, 1, 2) = '[\"' AND substr({0}, -2) = '\"]' AND instr({0}, '\\') = 0 "
             "AND instr(" + _FAST_LIST + ", '\"') = 0)")
-_PG_FAST_OK = ("(left(p.{0}, 2) = '[\"' AND right(p.{0}, 2) = '\"]' AND strpos(p.{0}, '\\') = 0 "
-               "AND strpos(f.{0}_fast, '\"') = 0)")
 _PG_LIST = ("(SELECT string_agg(e.value, '; ' ORDER BY e.n) "
-            "FROM json_array_elements_text(p.{0}::json) WITH ORDINALITY AS e(value, n))")
+            "FROM json_array_elements_text(({0})::json) WITH ORDINALITY AS e(value, n))")
 
 
-def _quote_characters() -> tuple[str, ...]:
-    """The characters that make this Python's ``csv`` module quote a field (a lone ``\\r`` did not until
-    Python 3.12)."""
-    found = []
-    for character in (",", '"', "\n", "\r"):
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow([f"a{character}b", "x"])
-        if buffer.getvalue().startswith('"'):
-            found.append(character)
-    return tuple(found)
-
-
-QUOTE_CHARACTERS = _quote_characters()
+QUOTE_CHARACTERS = (",", '"', "\n", "\r")  # a field holding any of them is quoted
 _CHAR = {",": "','", '"': "'\"'", "\n": "char(10)", "\r": "char(13)"}
+HEAD_FIELDS = FIELDS[:FIELDS.index("doi") + 1]  # the paper's own fields: ``papers.csv_fields``
 
 
 def _quoted(column: str) -> str:
@@ -81,42 +70,82 @@ def _quoted(column: str) -> str:
     return f"CASE WHEN {tests} THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE {column} END"
 
 
+def _pg_quoted(column: str) -> str:
+    return (f"CASE WHEN {column} ~ ('[,\"' || chr(10) || chr(13) || ']') "
+            f"THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE {column} END")
+
+
+def sqlite_head(prefix: str = "p.") -> str:
+    """The record's first twelve fields (``HEAD_FIELDS``, without the comma after them) from the columns
+    of one ``papers`` row, each column named ``prefix`` + its name. Migration 0012 froze a copy of it
+    (``prefix=""``) in the triggers that keep ``papers.csv_fields``."""
+    def column(name: str) -> str:
+        return prefix + name
+
+    def listed(name: str) -> str:
+        c = column(name)
+        return (f"CASE WHEN {_FAST_OK.format(c)} THEN {_FAST_LIST.format(c)} ELSE "
+                f"(SELECT group_concat(value, '; ') FROM json_each({c})) END")
+
+    cells = [column("arxiv_id"), column("version"), _quoted(column("title")), _quoted(listed("authors")),
+             _quoted(column("abstract")), _TIME.format(column("published")), _TIME.format(column("updated")),
+             _quoted(listed("categories")), *(_quoted(column(name)) for name in HEAD_FIELDS[8:])]
+    return f"printf('{','.join('%s' for _ in cells)}', {', '.join(cells)})"
+
+
+def postgres_head(prefix: str = "p.") -> str:
+    """``sqlite_head`` in PostgreSQL's SQL (migration 0012's trigger function, ``prefix="NEW."``)."""
+    def column(name: str) -> str:
+        return prefix + name
+
+    def listed(name: str) -> str:
+        c = column(name)
+        fast = _FAST_LIST.format(c)
+        return (f"CASE WHEN left({c}, 2) = '[\"' AND right({c}, 2) = '\"]' AND strpos({c}, '\\') = 0 "
+                f"AND strpos({fast}, '\"') = 0 THEN {fast} ELSE {_PG_LIST.format(c)} END")
+
+    cells = [column("arxiv_id"), f"{column('version')}::text", _pg_quoted(column("title")),
+             _pg_quoted(listed("authors")), _pg_quoted(column("abstract")),
+             _PG_TIME.format(column("published")), _PG_TIME.format(column("updated")),
+             _pg_quoted(listed("categories")), *(_pg_quoted(column(name)) for name in HEAD_FIELDS[8:])]
+    return " || ',' || ".join(f"coalesce({cell}, '')" for cell in cells)
+
+
+def _tail(quote: Any, probability: str) -> list[str]:
+    return ["c.label", probability, STATUS, quote("fe.venue"), f"'{ABS_URL}' || p.arxiv_id"]
+
+
 def sqlite_sql(where: str, order: str) -> str:
-    """One CSV record (with its line end) per row, and the paper's id."""
-    lists = {name: f"CASE WHEN {_FAST_OK.format(name)} THEN {_FAST_LIST.format(name)} ELSE "
-                   f"(SELECT group_concat(value, '; ') FROM json_each(p.{name})) END"
-             for name in ("authors", "categories")}
-    flat = (f"SELECT p.arxiv_id, p.version, p.title, {lists['authors']} AS authors, p.abstract, "
-            f"{_TIME.format('published')} AS published, {_TIME.format('updated')} AS updated, "
-            f"{lists['categories']} AS categories, p.primary_category, p.comment, p.journal_ref, p.doi, "
-            f"c.label, round(c.probability, 4) AS probability, {STATUS} AS status, fe.venue AS list_venue "
-            f"FROM {FROM}{JOINS}{where} {order} "
-            "LIMIT :limit OFFSET 0")  # OFFSET: a co-routine, never flattened into the query around it
-    cells = ", ".join(_quoted(f"t.{name}") if name in TEXT_FIELDS else f"t.{name}"
-                      for name in FIELDS if name != "url")
-    line = (f"printf('{','.join('%s' for _ in FIELDS)}' || char(10), {cells}, "
-            f"'{ABS_URL}' || t.arxiv_id)")
-    return f"SELECT t.arxiv_id, {line} FROM ({flat}) t"
+    """One CSV record (with its line end) per row, and the paper's id: the paper's stored fields, the
+    fallback computed for a row without them, then its label, probability, status, venue and URL."""
+    head = f"coalesce(p.csv_fields, {sqlite_head()})"
+    cells = [head, *_tail(_quoted, "round(c.probability, 4)")]
+    line = f"printf('{','.join('%s' for _ in cells)}' || char(10), {', '.join(cells)})"
+    return f"SELECT p.arxiv_id, {line} FROM {FROM}{JOINS}{where} {order} LIMIT :limit"
 
 
 def postgres_sql(where: str, order: str) -> str:
-    """The export's rows as text cells for ``COPY ... (FORMAT csv)``: empty text as NULL (unquoted, as the
-    ``csv`` module writes it), probabilities as Python prints a float (``1.0``, ``0.91``)."""
-    def text(expression: str) -> str:
-        return f"NULLIF({expression}, '')"
+    """``sqlite_sql`` for PostgreSQL: each record as one text value (COPY ends the line); probabilities
+    as Python prints a float (``1.0``, ``0.91``)."""
+    r = "round(c.probability::numeric, 4)"
+    probability = (f"CASE WHEN {r} = trunc({r}) THEN trunc({r})::bigint::text || '.0' "
+                   f"ELSE {r}::float8::text END")
+    tail = " || ',' || ".join(f"coalesce({cell}, '')" for cell in _tail(_pg_quoted, probability))
+    return (f"SELECT coalesce(p.csv_fields, {postgres_head()}) || ',' || {tail} "
+            f"FROM {FROM}{JOINS}{where} {order} LIMIT :limit")
 
-    lists = {name: f"CASE WHEN {_PG_FAST_OK.format(name)} THEN f.{name}_fast ELSE {_PG_LIST.format(name)} END"
-             for name in ("authors", "categories")}
-    probability = ("CASE WHEN f.r = trunc(f.r) THEN trunc(f.r)::bigint::text || '.0' "
-                   "ELSE f.r::float8::text END")
-    cells = [text("p.arxiv_id"), "p.version", text("p.title"), text(lists["authors"]), text("p.abstract"),
-             _PG_TIME.format("published"), _PG_TIME.format("updated"), text(lists["categories"]),
-             text("p.primary_category"), text("p.comment"), text("p.journal_ref"), text("p.doi"),
-             text("c.label"), probability, STATUS, text("fe.venue"), f"'{ABS_URL}' || p.arxiv_id"]
-    lateral = (f"CROSS JOIN LATERAL (SELECT {_FAST_LIST.format('authors')} AS authors_fast, "
-               f"{_FAST_LIST.format('categories')} AS categories_fast, "
-               "round(c.probability::numeric, 4) AS r) f")
-    return f"SELECT {', '.join(cells)} FROM {FROM}{JOINS} {lateral}{where} {order} LIMIT :limit"
+
+CHUNK_CHARACTERS = 1 << 20
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPED = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    """COPY's text format undone: a backslash before a control character's letter or a backslash. Each
+    record is one value here, so its own line ends arrive as ``\\n`` and COPY's end of row as a line end."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(1)), text)
 
 
 class CsvRecords:
@@ -129,6 +158,16 @@ class CsvRecords:
         self.rows = 0
 
     def __iter__(self) -> Iterator[str]:
+        for chunk in self._chunks(binary=False):
+            yield chunk if isinstance(chunk, str) else chunk.decode("utf-8")
+
+    def encoded(self) -> Iterator[bytes]:
+        """The same records as UTF-8 bytes: on SQLite the stored text as it is, never decoded (a fifth of
+        a 1,000,000-paper export's time is spent turning it into Python strings and back)."""
+        for chunk in self._chunks(binary=True):
+            yield chunk if isinstance(chunk, bytes) else chunk.encode("utf-8")
+
+    def _chunks(self, binary: bool) -> Iterator[str | bytes]:
         flavour = dialect(self.connection)
         if self.ids is not None:
             yield from self._by_ids(flavour)
@@ -136,15 +175,36 @@ class CsvRecords:
         params: dict[str, Any] = {"limit": no_limit(self.connection) if self.limit is None else self.limit}
         where = where_sql(filter_sql(self.filters, params, flavour))
         if flavour == "postgresql":
-            copy = self.connection.copy_out(f"COPY ({postgres_sql(where, newest_first(flavour))}) "
-                                            "TO STDOUT (FORMAT csv)", params)
-            yield from copy
-            self.rows = copy.rows
+            yield from self._copied(postgres_sql(where, newest_first(flavour)), params)
             return
-        cursor = self.connection.execute(sqlite_sql(where, newest_first(flavour)), params)
-        while batch := cursor.fetchmany(1000):
-            self.rows += len(batch)
-            yield "".join([row[1] for row in batch])
+        sql = sqlite_sql(where, newest_first(flavour))
+        before = self.connection.text_factory
+        self.connection.text_factory = bytes if binary else str
+        try:
+            cursor = self.connection.execute(sql, params)
+            empty = b"" if binary else ""
+            while batch := cursor.fetchmany(1000):
+                self.rows += len(batch)
+                yield empty.join([row[1] for row in batch])
+        finally:
+            self.connection.text_factory = before
+
+    def _copied(self, sql: str, params: dict[str, Any]) -> Iterator[str]:
+        """The records of ``postgres_sql`` as ``COPY ... (FORMAT text)`` sends them, unescaped."""
+        copy = self.connection.copy_out(f"COPY ({sql}) TO STDOUT", params)
+        pending: list[str] = []
+        size = 0
+        for text in copy:  # joined into chunks of whole records (an escape never split)
+            pending.append(text)
+            size += len(text)
+            if size >= CHUNK_CHARACTERS and "\n" in text:
+                block = "".join(pending)
+                cut = block.rindex("\n") + 1
+                yield _unescape(block[:cut])
+                pending, size = [block[cut:]], len(block) - cut
+        if block := "".join(pending):
+            yield _unescape(block)
+        self.rows += copy.rows
 
     def _by_ids(self, flavour: str) -> Iterator[str]:
         wanted = list(self.ids or ())[:self.limit] if self.limit is not None else list(self.ids or ())
@@ -153,10 +213,7 @@ class CsvRecords:
             if flavour == "postgresql":  # in the given order: the array's
                 sql = postgres_sql(" WHERE p.arxiv_id = ANY(CAST(:ids AS text[]))",
                                    "ORDER BY array_position(CAST(:ids AS text[]), p.arxiv_id::text)")
-                copy = self.connection.copy_out(f"COPY ({sql}) TO STDOUT (FORMAT csv)",
-                                                {"ids": chunk, "limit": None})
-                yield from copy
-                self.rows += copy.rows
+                yield from self._copied(sql, {"ids": chunk, "limit": None})
                 continue
             params: dict[str, Any] = {f"id{i}": arxiv_id for i, arxiv_id in enumerate(chunk)}
             where = f" WHERE p.arxiv_id IN ({', '.join(f':id{i}' for i in range(len(chunk)))})"

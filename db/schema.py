@@ -98,6 +98,8 @@ class PaperRow(Base):
     doi: Mapped[str | None] = mapped_column(String(200))
     # bot.core.text.title_key(title): the list's titles are looked up by it (migration 0011)
     title_key: Mapped[str | None] = mapped_column(String(250), index=True)
+    # the CSV text of the paper's own fields, kept by triggers for paperbot export (migration 0012)
+    csv_fields: Mapped[str | None] = mapped_column(Text)
     first_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     last_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
 

@@ -8,6 +8,8 @@ from and CRC-32s of the header and the id sections):
     ids     count fixed-width ASCII ids (numpy ``S<width>``), row for row
     sorted  the same ids sorted (a binary search finds a paper)
     order   count int32: the row of each sorted id
+    half    (count, dim) float16, the matrix rounded: half the bytes for a first pass (``db/nearest.py``);
+            optional (a file without it is still read, and older readers skip it)
 
 Nothing is parsed into Python objects on open: the three sections are ``np.memmap`` views, so a fresh
 process pays for the pages it touches (and the OS page cache shares them between processes). A file is
@@ -62,9 +64,10 @@ class VectorIndex:
     """The stored vectors of one model: row ``i`` of ``matrix`` belongs to ``id_at(i)``."""
 
     def __init__(self, model: str, matrix: np.ndarray, ids: np.ndarray, sorted_ids: np.ndarray,
-                 order: np.ndarray, stamp: Stamp, token: int = 0) -> None:
+                 order: np.ndarray, stamp: Stamp, token: int = 0, half: np.ndarray | None = None) -> None:
         self.model = model
         self.matrix = matrix          # (count, dim) float32, unit rows (zero rows stay zero)
+        self.half = half              # (count, dim) float16 copy of matrix, or None
         self.ids = ids                # (count,) S<width>, row for row
         self.sorted_ids = sorted_ids  # (count,) S<width>, ascending
         self.order = order            # (count,) int32: sorted_ids[k] is the id of row order[k]
@@ -172,11 +175,14 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     order_offset = _pad(handle)
     order_bytes = order.tobytes()
     handle.write(order_bytes)
+    half_offset = _pad(handle)
+    _write_half(handle, count, dim)
     header = {"format": FORMAT, "model": model, "count": count, "dim": dim, "id_width": width,
               "matrix_offset": HEADER_BYTES, "ids_offset": ids_offset, "sorted_offset": sorted_offset,
-              "order_offset": order_offset, "sorted_crc32": zlib.crc32(sorted_bytes),
-              "size": handle.tell(), "stamp": [count, newest], "ids_crc32": zlib.crc32(id_bytes),
-              "order_crc32": zlib.crc32(order_bytes), "nonce": os.urandom(8).hex()}
+              "order_offset": order_offset, "half_offset": half_offset,
+              "sorted_crc32": zlib.crc32(sorted_bytes), "size": handle.tell(), "stamp": [count, newest],
+              "ids_crc32": zlib.crc32(id_bytes), "order_crc32": zlib.crc32(order_bytes),
+              "nonce": os.urandom(8).hex()}
     text = json.dumps(header, sort_keys=True).encode("utf-8")
     block = MAGIC + len(text).to_bytes(4, "little") + text + zlib.crc32(text).to_bytes(4, "little")
     if len(block) > HEADER_BYTES:  # pragma: no cover - a model name of thousands of characters
@@ -185,6 +191,17 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     handle.write(block)
     handle.flush()
     return Stamp(count, newest)
+
+
+def _write_half(handle: IO[bytes], count: int, dim: int) -> None:
+    """Append the float16 copy of the float32 matrix already written (read back a chunk at a time)."""
+    end = handle.tell()
+    for start in range(0, count, CHUNK_ROWS):
+        rows = min(CHUNK_ROWS, count - start)
+        handle.seek(HEADER_BYTES + 4 * dim * start)
+        block = np.frombuffer(handle.read(4 * dim * rows), dtype="<f4")
+        handle.seek(end)
+        end += handle.write(block.astype("<f2").tobytes())
 
 
 def new_file(path: Path) -> tuple[int, str]:
@@ -228,6 +245,9 @@ def _header(handle: IO[bytes], size: int) -> tuple[dict[str, Any], int]:
             or header["order_offset"] < header["sorted_offset"] + count * width
             or size < header["order_offset"] + 4 * count):
         raise CorruptIndex("its sections overlap")
+    half = header.get("half_offset")
+    if half is not None and (half < header["order_offset"] + 4 * count or size < half + 2 * count * dim):
+        raise CorruptIndex("its float16 section overlaps")
     return header, zlib.crc32(text)
 
 
@@ -259,7 +279,10 @@ def open_index(source: Path | IO[bytes], model: str) -> VectorIndex:
         if order.min() < 0 or order.max() >= count:
             raise CorruptIndex("its id order is damaged")
         stamp = Stamp(int(header["stamp"][0]), header["stamp"][1])
-        return VectorIndex(model, matrix, ids, sorted_ids, order, stamp, token)
+        half = None
+        if header.get("half_offset") is not None:  # copy-on-write: torch takes only a writable array
+            half = np.memmap(handle, dtype="<f2", mode="c", offset=header["half_offset"], shape=(count, dim))
+        return VectorIndex(model, matrix, ids, sorted_ids, order, stamp, token, half)
     finally:
         if isinstance(source, Path):
             handle.close()  # the maps keep their own reference to the file

@@ -22,8 +22,8 @@ write, taken at the last successful check, and while the database still shows it
 on SQLite the database file's identity, size and mtime, on PostgreSQL its transaction snapshot (see
 ``_fingerprint``). A file that fails its checks is rebuilt with a warning.
 
-Never writes to the database and never loads the embedding model: callers pass a query vector
-(``paperbot search --semantic`` embeds the query itself, ``similar`` uses a stored vector).
+Never writes to the database and never loads the embedding model. Searching the index is
+``db/nearest.py``'s.
 """
 
 from __future__ import annotations
@@ -36,15 +36,11 @@ import re
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from bot.core.errors import StoreError
 from db.pgread import dialect
-from db.query import NO_FILTERS, Filters, filtered_ids
 from db.vectorfile import (
     CorruptIndex,
     Stamp,
@@ -58,11 +54,8 @@ from db.vectorfile import (
     write_seen,
 )
 
-__all__ = ["RRF_K", "VectorIndex", "clear_cache", "fuse", "index_folder", "load_index", "nearest",
-           "semantic_search"]
+__all__ = ["VectorIndex", "clear_cache", "index_folder", "load_index"]
 
-RRF_K = 60  # reciprocal-rank fusion constant (Cormack, Clarke & Buettcher 2009)
-FEW_ALLOWED = 16  # a filter keeping under 1/16 of the papers: score only their rows
 QUIET_SECONDS = 2.0  # a database file written this recently may change again within its mtime's tick
 SCAN_MMAP_BYTES = 1 << 40  # SQLite caps it at its own maximum (2 GB unless compiled otherwise)
 log = logging.getLogger(__name__)
@@ -263,76 +256,3 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
                      time.perf_counter() - started)
     write_seen(path, index.token, fingerprint)
     return index
-
-
-# --- search --------------------------------------------------------------------------------------------
-
-def _ranked(index: VectorIndex, rows: np.ndarray | None, scores: np.ndarray,
-            depth: int) -> list[tuple[str, float]]:
-    """Every row scoring at least the ``depth``-th highest of ``scores`` (ties included, so nothing left
-    out scores as high as anything in), best first, ties by the smaller id. ``scores[i]`` belongs to row
-    ``rows[i]`` (to row ``i`` when ``rows`` is None). NaN counts as no match."""
-    scores[np.isnan(scores)] = -np.inf
-    if depth < len(scores):
-        threshold = np.partition(scores, len(scores) - depth)[len(scores) - depth]
-        picked = np.flatnonzero(scores >= threshold)
-    else:
-        picked = np.arange(len(scores))
-    picked = picked[np.isfinite(scores[picked])]
-    ids = index.ids[picked if rows is None else rows[picked]]
-    order = np.lexsort((ids, -scores[picked]))
-    return [(bytes(ids[i]).decode("ascii"), float(scores[picked[i]])) for i in order]
-
-
-def nearest(index: VectorIndex, vector: np.ndarray, limit: int, *,
-            allowed: set[str] | None = None, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """The ``limit`` stored papers with the highest cosine similarity to ``vector``, best first; only
-    ``allowed`` ones when given. Exact: every stored vector is scored (one matrix-vector product)."""
-    if len(index) == 0 or limit <= 0 or (allowed is not None and not allowed):
-        return []
-    query = np.asarray(vector, dtype=np.float32).reshape(-1)
-    if query.shape[0] != index.dim:
-        raise StoreError(f"the query vector has {query.shape[0]} dimensions, the stored "
-                         f"{index.model} vectors {index.dim}")
-    norm = float(np.linalg.norm(query))
-    query = query / (norm or 1.0)
-    excluded = index.positions(exclude)
-    if allowed is not None and len(allowed) * FEW_ALLOWED < len(index):  # read just those rows
-        rows = np.sort(index.positions(allowed))
-        rows = rows[~np.isin(rows, excluded)]
-        scores = np.concatenate([index.matrix[rows[i:i + 65536]] @ query
-                                 for i in range(0, len(rows), 65536)] or [np.zeros(0, np.float32)])
-        return _ranked(index, rows, scores, limit)[:limit]
-    scores = index.matrix @ query
-    scores[excluded] = -np.inf
-    if allowed is None:
-        return _ranked(index, None, scores, limit)[:limit]
-    # Many allowed: the best of them are usually near the top of the full ranking, so look there first
-    # (expected depth: limit / the allowed share, times four); when the filter and the query disagree,
-    # score the allowed rows.
-    depth = max(256, 4 * limit * len(index) // len(allowed))
-    if depth * 4 < len(index):
-        ranked = _ranked(index, None, scores.copy(), depth)
-        hits = [(arxiv_id, score) for arxiv_id, score in ranked if arxiv_id in allowed]
-        if len(hits) >= limit or len(ranked) < depth:
-            return hits[:limit]
-    rows = index.positions(allowed)
-    rows = rows[~np.isin(rows, excluded)]
-    return _ranked(index, rows, scores[rows], limit)[:limit]
-
-
-def semantic_search(connection: Any, index: VectorIndex, vector: np.ndarray,
-                    filters: Filters = NO_FILTERS, limit: int = 20,
-                    exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """``nearest`` restricted to the papers that pass ``filters`` (checked in SQL only when set)."""
-    allowed = filtered_ids(connection, filters) if filters.active else None
-    return nearest(index, vector, limit, allowed=allowed, exclude=exclude)
-
-
-def fuse(rankings: Sequence[Sequence[str]], limit: int, k: int = RRF_K) -> list[tuple[str, float]]:
-    """Reciprocal-rank fusion: each list adds ``1 / (k + rank)``; ties go to the smaller id."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, arxiv_id in enumerate(ranking, start=1):
-            scores[arxiv_id] = scores.get(arxiv_id, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]

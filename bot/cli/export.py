@@ -50,8 +50,15 @@ def write_csv(rows: Iterable[dict[str, Any]] | CsvRecords, out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     if isinstance(rows, CsvRecords):
-        for chunk in rows:
-            out.write(chunk)
+        binary = getattr(out, "buffer", None)  # a real file or standard output: bytes straight through
+        if binary is not None and (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8":
+            out.flush()
+            for data in rows.encoded():
+                binary.write(data)
+            binary.flush()
+        else:
+            for chunk in rows:
+                out.write(chunk)
         return rows.rows
     count = 0
     join = LIST_SEPARATOR.join

@@ -127,7 +127,7 @@ def search_cmd(app: App, query: str, semantic: bool, hybrid: bool, limit: int, f
         if not query:
             raise QueryError(f"--{'semantic' if semantic else 'hybrid'} needs a QUERY")
         from bot.core.errors import BotError
-        from db.vectors import fuse, semantic_search
+        from db.nearest import fuse, semantic_search
 
         if semantic:
             index, vector = _query_vector(app, connection, query)
@@ -256,8 +256,9 @@ def similar_cmd(app: App, arxiv_id: str, limit: int, model: str | None, fmt: str
     base = _parse_id(arxiv_id)
     filters = filters_from(options)
     from classifier.embed import MODEL_NAME
+    from db.nearest import semantic_search
     from db.query import rows_for
-    from db.vectors import load_index, semantic_search
+    from db.vectors import load_index
 
     model = model or MODEL_NAME
     with read_connection(app) as connection:

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,74 +16,13 @@ import numpy as np
 import pytest
 
 from tests.support.paths import ROOT
-
-MODEL = "hashing-64"
-
-
-@pytest.fixture
-def filled(any_db_url: str) -> Iterator[Any]:
-    """``any_db_url`` filled with tests/support/database.py's papers; yields its engine."""
-    from db.session import open_database
-    from tests.support.database import fill
-
-    engine = open_database(any_db_url)
-    fill(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def reader(filled: Any, any_db_url: str) -> Iterator[Any]:
-    from db.query import connect
-    from db.vectors import clear_cache
-
-    clear_cache()
-    connection = connect(any_db_url)
-    yield connection
-    connection.close()
-    clear_cache()
-
-
-def exact(engine: Any, vector: np.ndarray, limit: int, allowed: set[str] | None = None,
-          exclude: tuple[str, ...] = ()) -> list[tuple[str, float]]:
-    """The reference: every stored vector read through the write side, scored in memory."""
-    from db.session import session_scope
-    from db.store import load_embeddings
-
-    with session_scope(engine) as session:
-        ids, matrix = load_embeddings(session, MODEL)
-    matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-30)
-    query = vector / np.linalg.norm(vector)
-    scores = matrix.astype(np.float64) @ query.astype(np.float64)
-    ranked = sorted(((i, float(s)) for i, s in zip(ids, scores, strict=True)
-                     if (allowed is None or i in allowed) and i not in exclude), key=lambda x: (-x[1], x[0]))
-    return ranked[:limit]
-
-
-def same(found: list[tuple[str, float]], expected: list[tuple[str, float]]) -> bool:
-    return [i for i, _ in found] == [i for i, _ in expected] and all(
-        abs(a - b) < 1e-5 for (_, a), (_, b) in zip(found, expected, strict=True))
-
-
-def save(engine: Any, vectors: dict[str, np.ndarray]) -> None:
-    from db.session import session_scope
-    from db.store import save_embeddings
-
-    with session_scope(engine) as session:
-        save_embeddings(session, MODEL, list(vectors), np.array(list(vectors.values()), dtype=np.float32))
-
-
-def index_files(cache: Path, any_db_url: str) -> list[Path]:
-    from bot.core.files import sqlite_file
-
-    database = sqlite_file(any_db_url)
-    folder = Path(database + "-vectors") if database else next(cache.glob("pg-*"))
-    return sorted(folder.glob("*.vectors"))
+from tests.support.vectors import MODEL, exact, index_files, same, save
 
 
 def test_nearest_equals_the_exact_computation(reader: Any, filled: Any, tmp_path: Path) -> None:
+    from db.nearest import nearest, semantic_search
     from db.query import Filters
-    from db.vectors import load_index, nearest, semantic_search
+    from db.vectors import load_index
 
     index = load_index(reader, MODEL, tmp_path / "cache")
     assert len(index) == 7 and index.matrix.dtype == np.float32 and index.dim == 64
@@ -110,9 +48,10 @@ def test_nearest_equals_the_exact_computation(reader: Any, filled: Any, tmp_path
 def test_filtered_search_is_exact_however_many_papers_pass(reader: Any, filled: Any, tmp_path: Path) -> None:
     """A filter keeping few papers scores just their rows; one keeping many walks down the full ranking,
     deeper and deeper when the allowed papers rank low: both equal the exact computation."""
+    from db.nearest import nearest
     from db.session import session_scope
     from db.store import upsert_papers
-    from db.vectors import load_index, nearest
+    from db.vectors import load_index
     from tests.support.store import paper
 
     rng = np.random.default_rng(3)
@@ -147,9 +86,10 @@ def test_added_changed_and_deleted_vectors_rebuild_the_index(reader: Any, filled
                                                             tmp_path: Path) -> None:
     from sqlalchemy import delete
 
+    from db.nearest import nearest
     from db.schema import EmbeddingRow
     from db.session import session_scope
-    from db.vectors import clear_cache, load_index, nearest
+    from db.vectors import clear_cache, load_index
 
     cache = tmp_path / "cache"
     first = load_index(reader, MODEL, cache)
@@ -176,7 +116,8 @@ def test_added_changed_and_deleted_vectors_rebuild_the_index(reader: Any, filled
 def test_a_damaged_index_file_is_rebuilt_with_a_warning(reader: Any, filled: Any, any_db_url: str,
                                                         tmp_path: Path, damage: str,
                                                         caplog: pytest.LogCaptureFixture) -> None:
-    from db.vectors import clear_cache, load_index, nearest
+    from db.nearest import nearest
+    from db.vectors import clear_cache, load_index
 
     cache = tmp_path / "cache"
     vector = load_index(reader, MODEL, cache).vector("2202.00512")
@@ -280,7 +221,7 @@ def test_the_quiet_token_moves_with_every_commit(reader: Any, filled: Any, any_d
 
 
 def nearest_id(index: Any, vector: np.ndarray) -> str:
-    from db.vectors import nearest
+    from db.nearest import nearest
 
     return nearest(index, vector, 1)[0][0]
 
@@ -288,7 +229,8 @@ def nearest_id(index: Any, vector: np.ndarray) -> str:
 def test_without_a_writable_folder_the_index_is_kept_in_memory(reader: Any, filled: Any, any_db_url: str,
                                                               tmp_path: Path,
                                                               caplog: pytest.LogCaptureFixture) -> None:
-    from db.vectors import load_index, nearest
+    from db.nearest import nearest
+    from db.vectors import load_index
 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
@@ -306,7 +248,7 @@ def test_without_a_writable_folder_the_index_is_kept_in_memory(reader: Any, fill
 
 def test_concurrent_fresh_readers_agree(reader: Any, any_db_url: str, tmp_path: Path) -> None:
     script = ("import sys; from pathlib import Path; from db.query import connect; "
-              "from db.vectors import load_index, nearest; c = connect(sys.argv[1]); "
+              "from db.vectors import load_index; from db.nearest import nearest; c = connect(sys.argv[1]); "
               "i = load_index(c, 'hashing-64', Path(sys.argv[2])); "
               "print(nearest(i, i.vector('2303.17604'), 3))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -328,7 +270,7 @@ def test_mixed_vector_sizes_are_one_error(reader: Any, filled: Any, tmp_path: Pa
 
 
 def test_fuse_is_reciprocal_rank() -> None:
-    from db.vectors import fuse
+    from db.nearest import fuse
 
     fused = fuse([["a", "b", "c"], ["c", "a"]], 3)
     assert [i for i, _ in fused] == ["a", "c", "b"]
