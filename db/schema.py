@@ -116,6 +116,9 @@ class EmbeddingRow(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
+    # the vector index's staleness check: count and newest per model (migration 0013)
+    __table_args__ = (Index("ix_embeddings_model_created_at", "model", "created_at"),)
+
 
 class ClassificationRow(Base):
     """The latest prediction for a paper."""

@@ -9,8 +9,9 @@ Triggers keep it, whoever writes the row: on SQLite ``AFTER INSERT`` and ``AFTER
 columns (an ``UPDATE`` of the row by its rowid; ``csv_fields`` itself is not among the columns, so it does
 not fire again), on PostgreSQL one ``BEFORE INSERT OR UPDATE OF`` trigger that sets ``NEW.csv_fields``.
 The papers stored already are filled here. SQLite also gets the newest-first index that PostgreSQL has
-had since 0010 (``ix_papers_newest``): an export walks it instead of sorting each day's papers by id. The expressions are frozen copies of
-``db.csvexport.sqlite_head("")`` and ``postgres_head("NEW.")`` as they were at this revision.
+had since 0010 (``ix_papers_newest``): an export walks it instead of sorting each day's papers by id.
+The expressions are frozen copies of ``db.csvexport.sqlite_head("")`` and ``postgres_head("NEW.")`` as
+they were at this revision.
 
 Revision ID: 0012
 Revises: 0011
