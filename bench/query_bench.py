@@ -7,7 +7,7 @@ backend), then measures and prints PASS/MISS for each target:
     a fresh `paperbot search` process (p50 of 5 runs)               < 0.5 s
     a fresh `paperbot similar ID` process, vector index built (p50)  < 1 s
     semantic search after the model is loaded (embed + score), p95   < 200 ms
-    `paperbot export --format csv` of every paper                   < 5 s
+    `paperbot export --format csv` of every paper      < 5 s at 100,000, < 10 s at 1,000,000
 
 and, without a target: the fresh `similar` process's peak RSS, building the vector index (the first
 `similar` after the vectors changed), the staleness check when the database was written since, and the
@@ -198,7 +198,9 @@ def bench_semantic(url: str, cache: Path) -> dict[str, float]:
         rows_for(connection, semantic_search(connection, index, vector, only, 20))
         filtered.append(time.perf_counter() - started)
     connection.close()
-    print(f"  embedder: {name}; vectors: {len(index):,} x {index.dim}")
+    half = index.half is not None and "torch" in sys.modules
+    pass_ = "float16 first pass, then exact" if half else "float32"
+    print(f"  embedder: {name}; vectors: {len(index):,} x {index.dim}; scoring: {pass_}")
     return {"open_index": open_index, "model_load": model_load, "p50": percentile(times, 50),
             "p95": percentile(times, 95), "embed_p50": percentile(embedding, 50),
             "scoring_p50": percentile(scoring, 50), "scoring_p95": percentile(scoring, 95),
@@ -247,8 +249,9 @@ def report(count: int, keyword: Any, search: Any, similar: Any, semantic: Any, e
               f"{semantic['open_index'] * 1000:.0f} ms, model {semantic['model_load']:.2f} s")
     if export:
         elapsed, cpu, lines = export
+        target = 10.0 if count >= 1_000_000 else 5.0
         print(f"export all {lines - 1:,} rows to CSV (fresh process): {elapsed:.2f} s (CPU {cpu:.2f} s)"
-              f"  [target < 5 s: {verdict(elapsed, 5.0)}]")
+              f"  [target < {target:.0f} s: {verdict(elapsed, target)}]")
 
 
 def main() -> None:
