@@ -135,17 +135,11 @@ def postgres_sql(where: str, order: str) -> str:
             f"FROM {FROM}{JOINS}{where} {order} LIMIT :limit")
 
 
-CHUNK_CHARACTERS = 1 << 20
-_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
-_ESCAPED = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
-
-
-def _unescape(text: str) -> str:
-    """COPY's text format undone: a backslash before a control character's letter or a backslash. Each
-    record is one value here, so its own line ends arrive as ``\\n`` and COPY's end of row as a line end."""
-    if "\\" not in text:
-        return text
-    return _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(1)), text)
+CHUNK_BYTES = 1 << 20
+# COPY's text format, undone: a backslash before a control character's letter, or before a backslash.
+# Each record is one value here, so its own line ends arrive as ``\\n`` and COPY's end of row as a line end.
+_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+_ESCAPED = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v", b"\\": b"\\"}
 
 
 class CsvRecords:
@@ -175,7 +169,7 @@ class CsvRecords:
         params: dict[str, Any] = {"limit": no_limit(self.connection) if self.limit is None else self.limit}
         where = where_sql(filter_sql(self.filters, params, flavour))
         if flavour == "postgresql":
-            yield from self._copied(postgres_sql(where, newest_first(flavour)), params)
+            yield from self._copied(postgres_sql(where, newest_first(flavour)), params, binary)
             return
         sql = sqlite_sql(where, newest_first(flavour))
         before = self.connection.text_factory
@@ -189,24 +183,32 @@ class CsvRecords:
         finally:
             self.connection.text_factory = before
 
-    def _copied(self, sql: str, params: dict[str, Any]) -> Iterator[str]:
-        """The records of ``postgres_sql`` as ``COPY ... (FORMAT text)`` sends them, unescaped."""
+    def _copied(self, sql: str, params: dict[str, Any], binary: bool = False) -> Iterator[str | bytes]:
+        """The records of ``postgres_sql`` as ``COPY ... (FORMAT text)`` sends them, unescaped, in chunks of
+        whole records (so an escape is never split); UTF-8 bytes when ``binary``."""
         copy = self.connection.copy_out(f"COPY ({sql}) TO STDOUT", params)
-        pending: list[str] = []
+        pending: list[bytes] = []
         size = 0
-        for text in copy:  # joined into chunks of whole records (an escape never split)
-            pending.append(text)
-            size += len(text)
-            if size >= CHUNK_CHARACTERS and "\n" in text:
-                block = "".join(pending)
-                cut = block.rindex("\n") + 1
-                yield _unescape(block[:cut])
-                pending, size = [block[cut:]], len(block) - cut
-        if block := "".join(pending):
-            yield _unescape(block)
+        for data in copy.blocks():
+            pending.append(data)
+            size += len(data)
+            if size >= CHUNK_BYTES and data.endswith(b"\n"):
+                yield self._record_text(b"".join(pending), copy.encoding, binary)
+                pending, size = [], 0
+        if pending:
+            yield self._record_text(b"".join(pending), copy.encoding, binary)
         self.rows += copy.rows
 
-    def _by_ids(self, flavour: str) -> Iterator[str]:
+    @staticmethod
+    def _record_text(data: bytes, encoding: str, binary: bool) -> str | bytes:
+        if b"\\" in data:
+            data = _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(1)), data)
+        if binary and encoding.lower().replace("-", "").replace("_", "") == "utf8":
+            return data
+        text = data.decode(encoding)
+        return text.encode("utf-8") if binary else text
+
+    def _by_ids(self, flavour: str) -> Iterator[str | bytes]:
         wanted = list(self.ids or ())[:self.limit] if self.limit is not None else list(self.ids or ())
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]

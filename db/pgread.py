@@ -112,14 +112,23 @@ class CopyOut:
         import codecs
 
         decoder = codecs.getincrementaldecoder(self._raw.info.encoding)()
-        with self._raw.cursor() as cursor:
-            with cursor.copy(self._sql, self._params or None) as copy:
-                for block in copy:
-                    yield decoder.decode(block)
-            self.rows = max(cursor.rowcount, 0)
+        for block in self.blocks():
+            yield decoder.decode(block)
         tail = decoder.decode(b"", final=True)
         if tail:
             yield tail
+
+    def blocks(self) -> Iterator[bytes]:
+        """The bytes as the server sends them, in the connection's encoding (``encoding``)."""
+        with self._raw.cursor() as cursor:
+            with cursor.copy(self._sql, self._params or None) as copy:
+                for block in copy:
+                    yield bytes(block)
+            self.rows = max(cursor.rowcount, 0)
+
+    @property
+    def encoding(self) -> str:
+        return str(self._raw.info.encoding)
 
 
 def is_postgres(url: str) -> bool:

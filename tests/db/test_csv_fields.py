@@ -92,6 +92,8 @@ def test_an_export_is_the_same_without_the_stored_fields(any_query_db: str) -> N
             export.write(CsvRecords(connection), "csv", out)
             by_ids = io.StringIO()
             export.write(CsvRecords(connection, ids=[row[0] for row in ODD]), "csv", by_ids)
+            # the bytes a file or standard output gets: the same records, never decoded on SQLite
+            assert b"".join(CsvRecords(connection).encoded()) == out.getvalue().partition("\n")[2].encode()
             return out.getvalue() + by_ids.getvalue()
         finally:
             connection.close()
