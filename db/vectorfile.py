@@ -134,8 +134,10 @@ def _pad(handle: IO[bytes], alignment: int = 64) -> int:
     return position + extra
 
 
-def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, bytes, Any]]) -> Stamp:
-    """Stream ``(arxiv_id, dim, vector bytes, created_at)`` rows into ``handle`` as an index file.
+def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, bytes, Any]],
+               base: VectorIndex | None = None) -> Stamp:
+    """Stream ``(arxiv_id, dim, vector bytes, created_at)`` rows into ``handle`` as an index file; after
+    the rows of ``base`` (copied as they are) when given.
 
     Holds one chunk of vectors and the ids in memory, never the whole matrix. The stamp is computed from
     the rows written, so the file always says exactly what it holds. StoreError for mixed sizes."""
@@ -143,6 +145,10 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     ids: list[bytes] = []
     dim: int | None = None
     newest: str | None = None
+    if base is not None and len(base):
+        dim, newest, ids = base.dim, base.stamp.newest, base.ids.tolist()
+        for start in range(0, len(base), CHUNK_ROWS):
+            handle.write(np.ascontiguousarray(base.matrix[start:start + CHUNK_ROWS]).tobytes())
     for chunk in _chunks(rows):
         sizes = {int(row[1]) for row in chunk} | ({dim} if dim is not None else set())
         if len(sizes) > 1:
@@ -213,12 +219,13 @@ def new_file(path: Path) -> tuple[int, str]:
     return descriptor, temporary
 
 
-def write_index(path: Path, model: str, rows: Iterable[tuple[str, int, bytes, Any]]) -> None:
+def write_index(path: Path, model: str, rows: Iterable[tuple[str, int, bytes, Any]],
+                base: VectorIndex | None = None) -> None:
     """``write_rows`` into a temporary file next to ``path``, synced, then renamed to ``path``."""
     descriptor, temporary = new_file(path)
     try:
         with os.fdopen(descriptor, "w+b") as handle:
-            write_rows(handle, model, rows)
+            write_rows(handle, model, rows, base)
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:

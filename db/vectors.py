@@ -16,11 +16,14 @@ so).
 
 Staleness: each file records the count and the newest ``created_at`` of the vectors it holds, and is used
 only while the database says the same (``SELECT count(*), max(created_at)``), so an added, re-embedded or
-deleted vector means a rebuild and never a stale answer. That query reads the whole table (seconds at a
-million vectors), so a sidecar file (``.seen``) also records a token that cannot stay the same across a
-write, taken at the last successful check, and while the database still shows it the query is skipped:
-on SQLite the database file's identity, size and mtime, on PostgreSQL its transaction snapshot (see
-``_fingerprint``). A file that fails its checks is rebuilt with a warning.
+deleted vector means a rebuild and never a stale answer. That query reads an index range since migration
+0013 (it read the whole table before: seconds at a million vectors), and a sidecar file (``.seen``) also
+records a token that cannot stay the same across a write, taken at the last successful check: while the
+database still shows it the query is skipped. On SQLite the token is the database file's identity, size
+and mtime, on PostgreSQL its transaction snapshot (see ``_fingerprint``). A file that fails its checks is
+rebuilt with a warning. When the only change is vectors added (``_appendable``: the count grew by exactly
+as many as were created since the index's newest), the rebuild copies the old file's rows and reads only
+the new ones from the database.
 
 Never writes to the database and never loads the embedding model. Searching the index is
 ``db/nearest.py``'s.
@@ -174,14 +177,30 @@ def database_stamp(connection: Any, model: str) -> Stamp:
 
 # --- load ----------------------------------------------------------------------------------------------
 
-def _rows(connection: Any, model: str) -> Iterator[tuple[str, int, bytes, Any]]:
+def _rows(connection: Any, model: str, after: str | None = None) -> Iterator[tuple[str, int, bytes, Any]]:
+    """The model's stored vectors (those created after ``after`` when given), in the table's order."""
     sql = "SELECT arxiv_id, dim, vector, created_at FROM embeddings WHERE model = ?"
+    params: tuple[Any, ...] = (model,) if after is None else (model, after)
+    sql += "" if after is None else " AND created_at > ?"
     if dialect(connection) == "postgresql":
-        for row in connection.stream(sql, (model,)):
+        for row in connection.stream(sql, params):
             yield row[0], row[1], bytes(row[2]), row[3]
     else:
         with _mapped(connection):
-            yield from connection.execute(sql + " ORDER BY rowid", (model,))
+            yield from connection.execute(sql + " ORDER BY rowid", params)
+
+
+def _appendable(connection: Any, model: str, index: VectorIndex | None, stamp: Stamp) -> bool:
+    """Whether the database holds exactly ``index``'s vectors plus some created after its newest.
+
+    Rows created after the index's newest are the added ones and the re-embedded ones; the count grows by
+    the added ones less the deleted ones. So the count grows by as many as were created since exactly when
+    nothing was re-embedded or deleted: then the index is copied and the new rows appended."""
+    if index is None or len(index) == 0 or index.stamp.newest is None or stamp.count <= index.stamp.count:
+        return False
+    newer = connection.execute("SELECT count(*) FROM embeddings WHERE model = ? AND created_at > ?",
+                               (model, index.stamp.newest)).fetchone()[0]
+    return bool(int(newer) == stamp.count - index.stamp.count)
 
 
 def _file_key(path: Path) -> tuple[int, ...]:
@@ -248,11 +267,13 @@ def load_index(connection: Any, model: str, cache: Path | None = None) -> Vector
             for leftover in folder.glob(f".{path.name}.*.tmp"):  # of a build that was killed
                 leftover.unlink(missing_ok=True)
             started = time.perf_counter()
-            write_index(path, model, _rows(connection, model))
+            base = index if _appendable(connection, model, index, stamp) else None
+            after = base.stamp.newest if base is not None else None
+            write_index(path, model, _rows(connection, model, after), base)
             index = _open(path, model)
             if index is None:  # pragma: no cover - the file just written failed its own checks
                 return _in_memory(connection, model)
-            log.info("built the %s vector index (%d vectors) in %.1f s", model, len(index),
-                     time.perf_counter() - started)
+            log.info("%s the %s vector index (%d vectors) in %.1f s", "extended" if base else "built",
+                     model, len(index), time.perf_counter() - started)
     write_seen(path, index.token, fingerprint)
     return index
