@@ -42,11 +42,13 @@ NAMING_CONVENTION = {
 # newest-first index of browsing and exports (0010).
 FTS_PREFIX = "papers_fts"
 SEARCH_COLUMN = "search"
-SEARCH_INDEXES = ("ix_papers_search", "ix_papers_newest")  # PostgreSQL's GIN index and newest-first order
+# PostgreSQL's GIN index, the newest-first order (both backends since 0012), and the export's check for
+# papers without csv_fields (PostgreSQL, 0012): migrations alone manage them
+SEARCH_INDEXES = ("ix_papers_search", "ix_papers_newest", "ix_papers_csv_missing")
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Alembic autogenerate filter: leave the keyword indexes alone."""
+    """Alembic autogenerate filter: leave the keyword and query-side indexes alone."""
     if type_ == "table" and name is not None and name.startswith(FTS_PREFIX):
         return False
     if type_ == "column" and name == SEARCH_COLUMN and getattr(getattr(obj, "table", None), "name", "") \

@@ -159,6 +159,8 @@ POSTGRES = [
     f"CREATE TRIGGER papers_csv_fields BEFORE INSERT OR UPDATE OF {COLUMNS} ON papers "
     "FOR EACH ROW EXECUTE FUNCTION papers_csv_fields()",
     "UPDATE papers SET title = title",  # fires the trigger on every stored row
+    # always empty while the trigger runs: the export sees at once whether it may read csv_fields alone
+    "CREATE INDEX ix_papers_csv_missing ON papers (arxiv_id) WHERE csv_fields IS NULL",
 ]
 
 
@@ -176,6 +178,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS papers_csv_insert")
         op.execute("ALTER TABLE papers DROP COLUMN csv_fields")
         return
+    op.execute("DROP INDEX IF EXISTS ix_papers_csv_missing")
     op.execute("DROP TRIGGER IF EXISTS papers_csv_fields ON papers")
     op.execute("DROP FUNCTION IF EXISTS papers_csv_fields()")
     op.drop_column("papers", "csv_fields")
