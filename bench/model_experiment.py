@@ -131,18 +131,23 @@ def components(papers: Sequence[LabelledPaper], vectors: np.ndarray, train: np.n
     weights = np.array([p.weight for p in fit_papers]) * recency_factors(fit_papers)
     v = vectors[train]
     svm, rel, sec = np.zeros((len(train), 5)), np.zeros(len(train)), np.zeros((len(train), 4))
-    for fit, held in StratifiedKFold(3, shuffle=True, random_state=0).split(v, labels):
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(v, labels))
+    for fit, held in folds:
         svm[held] = fit_learner(counts[fit], v[fit], terms[fit], labels[fit], weights[fit], 0).scores(
             counts[held], v[held], terms[held])
         rel[held], sec[held] = embedding_scores(v[fit], labels[fit], weights[fit], v[held])
     test_papers = [papers[i] for i in test]
     learner = fit_learner(counts, v, terms, labels, weights, 0)
-    test_svm = learner.scores(vocabulary.transform([p.text for p in test_papers]), vectors[test],
-                              term_matrix([(p.title, p.abstract) for p in test_papers]))
+    test_counts = vocabulary.transform([p.text for p in test_papers])
+    test_terms = term_matrix([(p.title, p.abstract) for p in test_papers])
+    test_svm = learner.scores(test_counts, vectors[test], test_terms)
     test_rel, test_sec = embedding_scores(v, labels, weights, vectors[test])
     return {"svm": svm, "rel": rel, "sec": sec, "labels": labels, "weights": weights,
             "rubric": np.array([p.source in RUBRIC_SOURCES for p in fit_papers]), "test_svm": test_svm,
-            "test_rel": test_rel, "test_sec": test_sec, "train": fit_papers, "test": test_papers}
+            "test_rel": test_rel, "test_sec": test_sec, "train": fit_papers, "test": test_papers,
+            "folds": folds, "counts": counts, "terms": terms, "v": v, "test_counts": test_counts,
+            "test_terms": test_terms, "test_v": vectors[test],
+            "secondary": np.array([p.secondary.value if p.secondary else "" for p in fit_papers])}
 
 
 def shipped_scores(c: dict[str, Any]) -> np.ndarray:
@@ -281,15 +286,18 @@ def report(name: str, results: dict[str, Metrics]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forward", action="store_true", help="also score the 2026 months (once)")
+    parser.add_argument("--designs", nargs="*", default=None, help="the designs to run (besides shipped)")
     args = parser.parse_args()
+    designs = {name: d for name, d in DESIGNS.items() if name == "shipped" or args.designs is None
+               or name in args.designs}
     papers, vectors = corpus()
     for name, splits in judges(papers, args.forward).items():
         scored: list[LabelledPaper] = []
-        labels: dict[str, list[Label]] = {design: [] for design in DESIGNS}
+        labels: dict[str, list[Label]] = {design: [] for design in designs}
         for _, train, test in splits:
             parts = components(papers, vectors, train, test)
             scored += parts["test"]
-            for design, predict in DESIGNS.items():
+            for design, predict in designs.items():
                 labels[design] += [Label(LABEL_VALUES[i]) for i in predict(parts).argmax(1)]
         report(name, score_predictions(scored, labels))
 
