@@ -46,9 +46,16 @@ relevance F1 where it was, so they cannot lead on it:
     C 2, title 1, five-label 0.2 / 0.3     0.785 0.840 0.765 / 0.834 0.885 0.811 | 0.800 0.855 0.779 /
                                            0.825 0.875 0.797
     C 2, title 1, five-label 0.3, secondary 0.3   0.800 0.842 0.774 / 0.825 0.882 0.802
+    C 2, title 1.5 / C 2.5, title 1        0.798 0.853 0.775 / 0.835 0.887 0.810 | 0.796 0.851 0.775 /
+                                           0.829 0.890 0.808
+    C 2, secondary 0.3 / C 2, title 1, secondary 0.3   0.798 0.840 0.769 / 0.835 0.891 0.813 |
+                                           0.798 0.840 0.770 / 0.835 0.891 0.813
+    C 2, title 1, precedence 0.3           0.798 0.840 0.767 / 0.835 0.909 0.822
 
-Only "C 2, title 1" led on all six; "title 1, five-label 0.3" led on five and tied relevance F1 in
-cross-validation. Those two were looked at on the 2026 months (``model_experiment.py``'s docstring).
+"C 2, title 1" led on all six, and so did "C 2, title 1.5", by less; "title 1, five-label 0.3" led on five
+and tied relevance F1 in cross-validation. The first and the third were looked at on the 2026 months
+(``model_experiment.py``'s docstring); the five specs after "C 2, title 1, five-label 0.3, secondary 0.3"
+were measured after that look, to find a clearer lead on the selection judges, and none was clearer.
 """
 
 from __future__ import annotations
@@ -264,5 +271,10 @@ SPECS: dict[str, Spec] = {  # every spec measured on the selection judges (the t
     "C 2, title 1": Spec(c=2.0, title=1.0),
     **{f"C 2, title 1, five-label {t:g}": Spec(c=2.0, title=1.0, title_svm=t) for t in (0.2, 0.3)},
     "C 2, title 1, five-label 0.3, secondary 0.3": Spec(c=2.0, title=1.0, title_svm=0.3, secondary=0.3),
+    "C 2, title 1.5": Spec(c=2.0, title=1.5),
+    "C 2.5, title 1": Spec(c=2.5, title=1.0),
+    "C 2, secondary 0.3": Spec(c=2.0, secondary=0.3),
+    "C 2, title 1, secondary 0.3": Spec(c=2.0, title=1.0, secondary=0.3),
+    "C 2, title 1, precedence 0.3": Spec(c=2.0, title=1.0, precedence=0.3),
 }
 LOOKED_AT = ("C 2, title 1", "title 1, five-label 0.3")  # the two looked at on the 2026 months

@@ -23,7 +23,7 @@ calibration folds and on the whole part, then scores each design on the same num
   character 3-5-gram TF-IDF fitted on the relevant training papers alone (the baseline's strength);
 * the specs of ``bench/model_designs.py`` (issue 15): the shipped learner with a title-only TF-IDF block,
   rubric precedence features, secondary-label copies, a kNN vote on the embedding or another C; its
-  docstring gives all 38 on the selection judges. ``C 2, title 1``: both SVMs at C=2, the section SVM also
+  docstring gives all 43 on the selection judges. ``C 2, title 1``: both SVMs at C=2, the section SVM also
   reading the title's TF-IDF at weight 1; ``title 1, five-label 0.3``: the title's TF-IDF at weight 1 for
   the section SVM and 0.3 for the five-label SVM. They are run by default; ``--designs`` names others.
 
@@ -42,7 +42,7 @@ section accuracy / macro-F1, selection monthly, selection CV, then the 2026 mont
 
 The designs that led on the selection judges lost relevance F1 on the 2026 months, and those that did
 well there had lost on the selection judges; every lead's interval on the 2026 months spans zero. ``C 2,
-title 1``, the only spec ahead on all six selection figures (its cross-validated section-accuracy lead's
+title 1``, the spec ahead on all six selection figures by most (its cross-validated section-accuracy lead's
 interval +0.002..+0.037 clears zero), was a paper behind on each figure on the 2026 months (shipped's lead
 -0.012..+0.014, -0.021..+0.023, -0.011..+0.013); ``title 1, five-label 0.3`` gained relevance F1 there
 (shipped's lead -0.015..+0.000) and lost the other two (-0.007..+0.037, -0.009..+0.019).
