@@ -27,7 +27,7 @@ from typing import Any
 
 from db.filters import FROM, NO_FILTERS, Filters, filter_sql, newest_first, no_limit, where_sql
 from db.pgread import dialect
-from db.query import ABS_URL
+from db.query import ABS_URL, mapped
 
 FIELDS = ("arxiv_id", "version", "title", "authors", "abstract", "published", "updated", "categories",
           "primary_category", "comment", "journal_ref", "doi", "label", "probability", "status",
@@ -178,11 +178,12 @@ class CsvRecords:
         before = self.connection.text_factory
         self.connection.text_factory = bytes if binary else str
         try:
-            cursor = self.connection.execute(sql, params)
-            empty = b"" if binary else ""
-            while batch := cursor.fetchmany(1000):
-                self.rows += len(batch)
-                yield empty.join([row[1] for row in batch])
+            with mapped(self.connection):
+                cursor = self.connection.execute(sql, params)
+                empty = b"" if binary else ""
+                while batch := cursor.fetchmany(2000):
+                    self.rows += len(batch)
+                    yield empty.join([row[1] for row in batch])
         finally:
             self.connection.text_factory = before
 

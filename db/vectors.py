@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from db.pgread import dialect
+from db.query import mapped
 from db.vectorfile import (
     CorruptIndex,
     Stamp,
@@ -60,7 +61,6 @@ from db.vectorfile import (
 __all__ = ["VectorIndex", "clear_cache", "index_folder", "load_index"]
 
 QUIET_SECONDS = 2.0  # a database file written this recently may change again within its mtime's tick
-SCAN_MMAP_BYTES = 1 << 40  # SQLite caps it at its own maximum (2 GB unless compiled otherwise)
 log = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[str, str], tuple[tuple[int, ...], VectorIndex]] = {}
@@ -153,23 +153,9 @@ def _fingerprint(connection: Any) -> list[Any] | None:
     return stamp
 
 
-@contextlib.contextmanager
-def _mapped(connection: Any) -> Iterator[None]:
-    """SQLite reads the file through mmap meanwhile (a scan of the table a third faster); then as it was."""
-    if dialect(connection) != "sqlite":
-        yield
-        return
-    before = int(connection.execute("PRAGMA mmap_size").fetchone()[0])
-    connection.execute(f"PRAGMA mmap_size = {SCAN_MMAP_BYTES}")
-    try:
-        yield
-    finally:
-        connection.execute(f"PRAGMA mmap_size = {before}")
-
-
 def database_stamp(connection: Any, model: str) -> Stamp:
     """The count and newest ``created_at`` of ``model``'s stored vectors."""
-    with _mapped(connection):
+    with mapped(connection):
         count, newest = connection.execute(
             "SELECT count(*), max(created_at) FROM embeddings WHERE model = ?", (model,)).fetchone()
     return Stamp(int(count), None if newest is None else str(newest))
@@ -186,7 +172,7 @@ def _rows(connection: Any, model: str, after: str | None = None) -> Iterator[tup
         for row in connection.stream(sql, params):
             yield row[0], row[1], bytes(row[2]), row[3]
     else:
-        with _mapped(connection):
+        with mapped(connection):
             yield from connection.execute(sql + " ORDER BY rowid", params)
 
 
