@@ -158,7 +158,7 @@ POSTGRES = [
     f"NEW.csv_fields := {POSTGRES_HEAD}; RETURN NEW; END $$",
     f"CREATE TRIGGER papers_csv_fields BEFORE INSERT OR UPDATE OF {COLUMNS} ON papers "
     "FOR EACH ROW EXECUTE FUNCTION papers_csv_fields()",
-    "UPDATE papers SET title = title",  # fires the trigger on every stored row
+    "UPDATE papers SET version = version",  # fires the trigger on every stored row (not the search column)
     # always empty while the trigger runs: the export sees at once whether it may read csv_fields alone
     "CREATE INDEX ix_papers_csv_missing ON papers (arxiv_id) WHERE csv_fields IS NULL",
 ]
