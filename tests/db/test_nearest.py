@@ -36,6 +36,16 @@ def header_of(data: bytes | bytearray) -> dict[str, Any]:
     return dict(json.loads(data[12:12 + int.from_bytes(data[8:12], "little")]))
 
 
+def built_file(reader: Any, any_db_url: str, tmp_path: Path) -> tuple[bytearray, dict[str, Any]]:
+    """The bytes and the header of the index file ``load_index`` writes for the database."""
+    from db.vectors import load_index
+
+    load_index(reader, MODEL, tmp_path / "cache")
+    [path] = index_files(tmp_path / "cache", any_db_url)
+    data = bytearray(path.read_bytes())
+    return data, header_of(data)
+
+
 def with_header(data: bytearray, header: dict[str, Any]) -> bytearray:
     text = json.dumps(header, sort_keys=True).encode("utf-8")
     block = b"PBVECS\x00\x01" + len(text).to_bytes(4, "little") + text
@@ -79,12 +89,9 @@ def test_the_float32_product_decides_when_the_float16_copy_is_off(reader: Any, f
     """As if this torch summed in float16 and broke the error bound: every score scaled by 0.9."""
     from db.nearest import nearest
     from db.vectorfile import open_index
-    from db.vectors import clear_cache, load_index
+    from db.vectors import clear_cache
 
-    load_index(reader, MODEL, tmp_path / "cache")
-    [path] = index_files(tmp_path / "cache", any_db_url)
-    data = bytearray(path.read_bytes())
-    header = header_of(data)
+    data, header = built_file(reader, any_db_url, tmp_path)
     start, size = header["half_offset"], 2 * header["count"] * header["dim"]
     half = np.frombuffer(bytes(data[start:start + size]), dtype="<f2") * np.float16(0.9)
     data[start:start + size] = half.astype("<f2").tobytes()
@@ -101,12 +108,8 @@ def test_an_index_without_the_float16_copy_is_read_and_searched(reader: Any, fil
     """A file an earlier paperbot wrote: no ``half_offset`` in its header, no float16 section."""
     from db.nearest import nearest
     from db.vectorfile import open_index
-    from db.vectors import load_index
 
-    load_index(reader, MODEL, tmp_path / "cache")
-    [path] = index_files(tmp_path / "cache", any_db_url)
-    data = bytearray(path.read_bytes())
-    header = header_of(data)
+    data, header = built_file(reader, any_db_url, tmp_path)
     del header["half_offset"]
     header["size"] = header["order_offset"] + 4 * header["count"]
     older = tmp_path / "older.vectors"
@@ -120,12 +123,8 @@ def test_an_index_without_the_float16_copy_is_read_and_searched(reader: Any, fil
 def test_a_float16_section_past_the_end_is_a_damaged_file(reader: Any, crowded: Any, any_db_url: str,
                                                           tmp_path: Path) -> None:
     from db.vectorfile import CorruptIndex, open_index
-    from db.vectors import load_index
 
-    load_index(reader, MODEL, tmp_path / "cache")
-    [path] = index_files(tmp_path / "cache", any_db_url)
-    data = bytearray(path.read_bytes())
-    header = header_of(data)
+    data, header = built_file(reader, any_db_url, tmp_path)
     header["half_offset"] += 4096
     broken = tmp_path / "broken.vectors"
     broken.write_bytes(bytes(with_header(data, header)))
