@@ -182,7 +182,7 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     order_bytes = order.tobytes()
     handle.write(order_bytes)
     half_offset = _pad(handle)
-    _write_half(handle, count, dim)
+    _write_half(handle, count, dim, base.half if base is not None and len(base) else None)
     header = {"format": FORMAT, "model": model, "count": count, "dim": dim, "id_width": width,
               "matrix_offset": HEADER_BYTES, "ids_offset": ids_offset, "sorted_offset": sorted_offset,
               "order_offset": order_offset, "half_offset": half_offset,
@@ -199,10 +199,16 @@ def write_rows(handle: IO[bytes], model: str, rows: Iterable[tuple[str, int, byt
     return Stamp(count, newest)
 
 
-def _write_half(handle: IO[bytes], count: int, dim: int) -> None:
-    """Append the float16 copy of the float32 matrix already written (read back a chunk at a time)."""
+def _write_half(handle: IO[bytes], count: int, dim: int, copied: np.ndarray | None = None) -> None:
+    """Append the float16 copy of the float32 matrix already written (read back a chunk at a time). The
+    float16 rows of an index being extended (``copied``) are copied as they are, not rounded again."""
     end = handle.tell()
-    for start in range(0, count, CHUNK_ROWS):
+    first = 0
+    if copied is not None:
+        first = len(copied)
+        for start in range(0, first, CHUNK_ROWS):
+            end += handle.write(np.ascontiguousarray(copied[start:start + CHUNK_ROWS]).tobytes())
+    for start in range(first, count, CHUNK_ROWS):
         rows = min(CHUNK_ROWS, count - start)
         handle.seek(HEADER_BYTES + 4 * dim * start)
         block = np.frombuffer(handle.read(4 * dim * rows), dtype="<f4")
