@@ -82,6 +82,7 @@ class _Scores:
 
             torch = torch_module
         self.exact = index.half is None or torch is None
+        self._float32: np.ndarray | None = None  # every row's exact score, once a fallback needs them
         if self.exact:
             self.values = index.matrix @ query
         else:
@@ -110,8 +111,9 @@ class _Scores:
         return _ranked(self.index, at, exact, depth)
 
     def _all_exact(self, rows: np.ndarray | None, values: np.ndarray, depth: int) -> list[tuple[str, float]]:
-        exact = self.index.matrix @ self.query
-        exact = exact if rows is None else exact[rows]
+        if self._float32 is None:  # one float32 product per query, however many rankings fall back to it
+            self._float32 = self.index.matrix @ self.query
+        exact = self._float32.copy() if rows is None else self._float32[rows]
         exact[~np.isfinite(values)] = -np.inf  # excluded stays excluded
         return _ranked(self.index, rows, exact, depth)
 
