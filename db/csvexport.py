@@ -21,6 +21,7 @@ value is a bound parameter.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -212,7 +213,7 @@ class CsvRecords:
     def _record_text(data: bytes, encoding: str, binary: bool) -> str | bytes:
         if b"\\" in data:
             data = _ESCAPE.sub(lambda match: _ESCAPED.get(match.group(1), match.group(1)), data)
-        if binary and encoding.lower().replace("-", "").replace("_", "") == "utf8":
+        if binary and codecs.lookup(encoding).name == "utf-8":
             return data
         text = data.decode(encoding)
         return text.encode("utf-8") if binary else text

@@ -7,6 +7,7 @@ is handed: no database, no network. Titles and names come from strangers, so Bib
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
@@ -51,7 +52,7 @@ def write_csv(rows: Iterable[dict[str, Any]] | CsvRecords, out: TextIO) -> int:
     writer.writerow(CSV_COLUMNS)
     if isinstance(rows, CsvRecords):
         binary = getattr(out, "buffer", None)  # a real file or standard output: bytes straight through
-        if binary is not None and (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8":
+        if binary is not None and codecs.lookup(getattr(out, "encoding", None) or "ascii").name == "utf-8":
             out.flush()
             for data in rows.encoded():
                 binary.write(data)
