@@ -1,15 +1,15 @@
 """The hybrid of the local model and the LLM judge, scored from recorded answers, without a network.
 
 Runs for ``paperbot evaluate --judge-answers`` and ``paperbot train --holdout-from ... --judge-answers``
-(and ``bench/judge_ceiling.py``); the pipeline takes its band rule from here (``band_order``), so the
+(and ``bench/judge_ceiling.py``); the pipeline takes its asking rule from here (``asking_order``), so the
 evaluation asks about exactly the papers a run would. Pure: reads and writes nothing but what it is given.
 
 A recorded answer is one verdict per paper, keyed by arXiv id (``load_answers`` reads the JSONL that
 ``paperbot judge export`` writes). For each set the predictors are called on (one ``evaluate`` file, one
-month of a forward judge), the hybrid takes the local model's predictions, orders the papers whose
-P(relevant) lies in ``[band_low, band_high]`` least confident first, asks about the first ``max_asked``
-of them (the pipeline's per-run cap, applied per set) and files each asked paper that has a recorded answer
-under the answer's label; every other paper keeps the local label. ``JudgeTally`` counts what was asked.
+month of a forward judge), the hybrid takes the local model's predictions, orders the papers the model
+is least sure of (``asking_order``) least sure first, asks about the first ``max_asked`` of them (the
+pipeline's per-run cap, applied per set) and files each asked paper that has a recorded answer under the
+answer's label; every other paper keeps the local label. ``JudgeTally`` counts what was asked.
 """
 
 from __future__ import annotations
@@ -27,29 +27,25 @@ from bot.core.models import Prediction
 from classifier.corpus import LabelledPaper, iter_jsonl
 
 
-def band_order(relevance: Mapping[str, float], band_low: float, band_high: float) -> list[str]:
-    """The ids whose P(relevant) lies in ``[band_low, band_high]``, the least confident (nearest 0.5)
-    first, ties by id: the order in which the judge is asked."""
-    band = [arxiv_id for arxiv_id, p in relevance.items() if band_low <= p <= band_high]
-    return sorted(band, key=lambda arxiv_id: (abs(relevance[arxiv_id] - 0.5), arxiv_id))
-
-
 def asking_order(predictions: Mapping[str, Prediction], band_low: float, band_high: float,
-                 section_doubt: float = 0.0) -> list[str]:
-    """``band_order`` of the predictions; then, with ``section_doubt``, the papers outside the band filed
-    under a section that holds less than that share of their P(relevant) (a toss-up between sections),
-    the closest toss-up first."""
-    order = band_order({key: p.relevance for key, p in predictions.items()}, band_low, band_high)
-    if section_doubt <= 0:
-        return order
-    inside = set(order)
-    doubtful = [key for key, p in predictions.items()
-                if key not in inside and p.other_section(section_doubt) is not None]
-    return order + sorted(doubtful, key=lambda key: (_share(predictions[key]), key))
+                 section_doubt: float = 0.0, label_below: float = 0.0) -> list[str]:
+    """The ids of the papers to ask about, least sure first: the lower the probability of the local label,
+    the sooner (ties by id).
 
+    Asked about: the papers whose P(relevant) lies in ``[band_low, band_high]`` (the needs-review band by
+    default), those whose label holds less than ``label_below`` of the probability (every paper of the
+    needs-review band does, when ``label_below`` is at least its upper edge), and, with ``section_doubt``,
+    the filed papers whose section is a toss-up (it holds less than that share of their P(relevant)).
+    Ordering by the label's probability puts a toss-up between two sections beside a toss-up about
+    relevance: on the 2025 months (the selection judge, ``bench/judge_ceiling.py``) it asked about the
+    mistakes sooner than ordering by P(relevant) alone.
+    """
+    def asked(p: Prediction) -> bool:
+        return (band_low <= p.relevance <= band_high or p.probability < label_below
+                or (section_doubt > 0 and p.other_section(section_doubt) is not None))
 
-def _share(prediction: Prediction) -> float:
-    return prediction.probabilities.get(prediction.label.value, 0.0) / max(prediction.relevance, 1e-9)
+    return sorted((key for key, p in predictions.items() if asked(p)),
+                  key=lambda key: (predictions[key].probability, key))
 
 
 @dataclass(frozen=True)
@@ -108,11 +104,11 @@ class JudgeTally:
     """What the hybrid asked, summed over the sets it was called on."""
 
     classified: int = 0  # papers the hybrid labelled
-    in_band: int = 0  # of them, P(relevant) in the band
+    in_band: int = 0  # of them, the ones the asking rule picks (``asking_order``)
     asked: int = 0  # the in-band papers within the cap: the ones a run would ask about
     answered: int = 0  # asked and with a recorded answer: these take the judge's label
     changed: int = 0  # answered with a label other than the local one
-    over_cap: int = 0  # in the band but past the cap: not asked
+    over_cap: int = 0  # picked but past the cap: not asked
     asked_by_set: list[int] = field(default_factory=list)  # asked, per call (per month of a forward judge)
 
     @property
@@ -130,9 +126,9 @@ class JudgeTally:
                 "unanswered": self.unanswered, "changed": self.changed, "over_cap": self.over_cap,
                 "asked_by_set": list(self.asked_by_set)}
 
-    def describe(self, name: str, band: tuple[float, float], cap: int) -> str:
+    def describe(self, name: str, rule: str, cap: int) -> str:
         return (f"{name}: asked about {self.asked} of the {self.classified} papers classified "
-                f"({self.asked_share:.1%}): {self.in_band} in the band {band[0]:.2f}-{band[1]:.2f}, "
+                f"({self.asked_share:.1%}): {self.in_band} {rule}, "
                 f"at most {cap} a set ({self.over_cap} over the cap); {self.answered} had a recorded answer "
                 f"({self.changed} changed the label), {self.unanswered} had none and kept the local label")
 
@@ -177,9 +173,11 @@ class Hybrid:
     """A predictor: the local model, with the recorded answer's label for the in-band papers it asks about."""
 
     def __init__(self, local: LocalPredictions, answers: Mapping[str, Answer], *, band_low: float,
-                 band_high: float, max_asked: int, section_doubt: float = 0.0) -> None:
+                 band_high: float, max_asked: int, section_doubt: float = 0.0,
+                 label_below: float = 0.0) -> None:
         self.local, self.answers = local, answers
-        self.band, self.max_asked, self.section_doubt = (band_low, band_high), max_asked, section_doubt
+        self.band, self.max_asked = (band_low, band_high), max_asked
+        self.section_doubt, self.label_below = section_doubt, label_below
         self.tally = JudgeTally()
         self.band_ids: set[str] = set()  # every paper of every set that fell in the band
 
@@ -188,7 +186,8 @@ class Hybrid:
         predictions = self.local(train_part, train_vectors, test_part, test_vectors)
         labels = [p.label for p in predictions]
         keys = [paper.arxiv_id or f"\0row {row}" for row, paper in enumerate(test_part)]  # no id: no answer
-        band = asking_order(dict(zip(keys, predictions, strict=True)), *self.band, self.section_doubt)
+        band = asking_order(dict(zip(keys, predictions, strict=True)), *self.band, self.section_doubt,
+                            self.label_below)
         asked = band[: max(0, self.max_asked)]
         self.band_ids.update(band)
         tally = self.tally

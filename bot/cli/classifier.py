@@ -32,7 +32,8 @@ def _contenders(app: App, answers_path: Path | None) -> tuple[dict[str, Predicto
     answers = load_answers(answers_path)
     local, judge = LocalPredictions(), app.settings.judge
     hybrid = Hybrid(local, answers, band_low=judge.band_low, band_high=judge.band_high,
-                    max_asked=judge.max_papers_per_run, section_doubt=judge.section_share_below)
+                    max_asked=judge.max_papers_per_run, section_doubt=judge.section_share_below,
+                    label_below=judge.label_below)
     return {HYBRID: hybrid, "paperbot": local.labels,
             **{name: p for name, p in contenders().items() if name != "paperbot"}}, hybrid
 
@@ -40,7 +41,8 @@ def _contenders(app: App, answers_path: Path | None) -> tuple[dict[str, Predicto
 def _judge_figures(app: App, hybrid: Hybrid, answers_path: Path) -> dict[str, object]:
     judge = app.settings.judge
     return {"answers": str(answers_path), "recorded": len(hybrid.answers),
-            "band": [judge.band_low, judge.band_high], "max_asked_per_set": judge.max_papers_per_run,
+            "band": [judge.band_low, judge.band_high], "label_below": judge.label_below,
+            "max_asked_per_set": judge.max_papers_per_run,
             **hybrid.tally.as_dict()}
 
 
@@ -49,12 +51,12 @@ def _judge_line(app: App, hybrid: Hybrid | None) -> str:
         return ""
     judge = app.settings.judge
     return "\n\n" + hybrid.tally.describe(f"{HYBRID} ({len(hybrid.answers)} recorded answers)",
-                                          (judge.band_low, judge.band_high), judge.max_papers_per_run)
+                                          judge.describe_rule(), judge.max_papers_per_run)
 
 
 JUDGE_ANSWERS_HELP = ("Also score the hybrid of the local model and the LLM judge from recorded answers "
                       "(JSONL, one verdict a line: arxiv_id, label, optional secondary and reason; what "
-                      "`paperbot judge export` writes): the papers in the [judge] band, at most "
+                      "`paperbot judge export` writes): the papers the [judge] rule asks about, at most "
                       "max_papers_per_run of each scored set, take the answer's label.")
 
 

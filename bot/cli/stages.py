@@ -107,7 +107,7 @@ def classify_cmd(app: App, input_path: str | None, output_path: str | None, ever
     with its line number and skipped.
 
     With the LLM judge configured (PAPERBOT_LLM_URL), the database mode then asks it about the papers just
-    classified that lie in its band, as a run does (same cap, cached verdicts). File mode never asks: its
+    classified that it would ask about, as a run does (same cap, cached verdicts). File mode never asks: its
     papers are not stored, so their verdicts could not be cached, and it is meant to run offline.
 
     \b

@@ -150,14 +150,16 @@ class JudgeSettings:
     url: str | None = None  # base URL of an OpenAI-compatible API: {url}/chat/completions
     model: str = DEFAULT_JUDGE_MODEL
     token: str | None = field(default=None, repr=False)  # a secret: never printed
-    # asked about: papers whose P(relevant) = 1 - P(irrelevant) lies in [band_low, band_high]; the default
-    # holds the needs-review band [review_low, review_high] and the least confident filed or dropped papers
-    band_low: float = 0.2
-    band_high: float = 0.8
-    # also asked about, after the band: filed papers whose section holds less than this share of their
-    # P(relevant), a toss-up between sections (0: off; bench/judge_ceiling.py measures 0.6)
+    # asked about, least sure first (classifier.hybrid.asking_order): papers whose P(relevant) =
+    # 1 - P(irrelevant) lies in [band_low, band_high] (default: the needs-review band), and papers whose label
+    # holds less than label_below of the probability: a toss-up about relevance or between sections. 0.65
+    # asked about 15% of the papers of the 2025 months (bench/judge_ceiling.py)
+    band_low: float = 0.35
+    band_high: float = 0.65
+    label_below: float = 0.65
+    # also asked about: filed papers whose section holds less than this share of their P(relevant) (0: off)
     section_share_below: float = 0.0
-    max_papers_per_run: int = 20
+    max_papers_per_run: int = 30
     timeout_seconds: float = 60.0
     max_retries: int = 2
     retry_budget_seconds: float = 180.0
@@ -167,6 +169,15 @@ class JudgeSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.url)
+
+    def describe_rule(self) -> str:
+        """The asking rule in words, for the figures of ``--judge-answers``."""
+        rule = f"with P(relevant) in {self.band_low:.2f}-{self.band_high:.2f}"
+        if self.label_below > 0:
+            rule += f" or a label under {self.label_below:.2f}"
+        if self.section_share_below > 0:
+            rule += f" or a section under {self.section_share_below:.0%} of P(relevant)"
+        return rule
 
 
 @dataclass(frozen=True)

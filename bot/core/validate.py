@@ -113,6 +113,8 @@ def _validate_judge(j: JudgeSettings) -> None:
         raise ConfigError("judge.model", "must not be empty")
     if not 0.0 <= j.band_low <= j.band_high <= 1.0:
         raise ConfigError("judge.band_low", "needs 0 <= band_low <= band_high <= 1")
+    if not 0.0 <= j.label_below <= 1.0:
+        raise ConfigError("judge.label_below", "must be between 0 and 1")
     if not 0.0 <= j.section_share_below <= 1.0:
         raise ConfigError("judge.section_share_below", "must be between 0 and 1")
     if j.max_papers_per_run < 0:

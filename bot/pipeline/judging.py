@@ -1,8 +1,9 @@
 """The optional LLM judge in the pipeline: after the local prediction, ask about the least confident papers.
 
-Only papers whose P(relevant) = 1 - P(irrelevant) lies in ``[judge.band_low, judge.band_high]`` are asked
-about, the least confident (nearest 0.5) first (then, with ``judge.section_share_below``, the filed papers
-whose section is a toss-up), at most ``judge.max_papers_per_run`` a run. A paper with a
+Only the papers the local model is least sure of are asked about (``classifier.hybrid.asking_order``): those
+whose P(relevant) = 1 - P(irrelevant) lies in ``[judge.band_low, judge.band_high]`` or whose label holds less
+than ``judge.label_below`` of the probability (and, with ``judge.section_share_below``, the filed papers
+whose section is a toss-up), least sure first, at most ``judge.max_papers_per_run`` a run. A paper with a
 cached verdict of this judge (model and prompt version, ``db/judge.py``) is never asked again. Each verdict
 is stored as it comes, so an interrupted run keeps the answers it paid for. The local prediction is kept
 beside it; ``bot/pipeline/run.py`` files a judged paper under the judge's label. Nothing here fails a run:
@@ -35,9 +36,9 @@ log = logging.getLogger(__name__)
 
 def asking_order(settings: JudgeSettings, predictions: Mapping[str, Prediction]) -> list[str]:
     """The papers of ``predictions`` to ask about, in the order the judge is asked (``classifier.hybrid``,
-    which ``paperbot evaluate --judge-answers`` shares): the band, then the section toss-ups when
-    ``section_share_below`` is set."""
-    return hybrid_order(predictions, settings.band_low, settings.band_high, settings.section_share_below)
+    which ``paperbot evaluate --judge-answers`` shares), least sure first."""
+    return hybrid_order(predictions, settings.band_low, settings.band_high, settings.section_share_below,
+                        settings.label_below)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from bot.core.errors import ClassifierError
 from bot.core.labels import Label
 from bot.core.models import Prediction
 from classifier.corpus import LabelledPaper
-from classifier.hybrid import Answer, Hybrid, LocalPredictions, asking_order, band_order, load_answers
+from classifier.hybrid import Answer, Hybrid, LocalPredictions, asking_order, load_answers
 
 
 def prediction(label: Label, relevant: float) -> Prediction:
@@ -22,9 +22,29 @@ def prediction(label: Label, relevant: float) -> Prediction:
                       False, "", "test")
 
 
-def test_band_order_least_confident_first_edges_included() -> None:
-    relevance = {"a": 0.9, "b": 0.5, "c": 0.2, "d": 0.8, "e": 0.45, "f": 0.55, "g": 0.19}
-    assert band_order(relevance, 0.2, 0.8) == ["b", "e", "f", "c", "d"]  # ties (0.05, 0.3) by id
+def test_the_band_is_asked_least_confident_first_edges_included() -> None:
+    relevance = {"a": 0.875, "b": 0.5, "c": 0.25, "d": 0.75, "e": 0.4375, "f": 0.5625, "g": 0.1875}
+    predictions = {key: prediction(Label.PRUNING if p >= 0.5 else Label.IRRELEVANT, p)
+                   for key, p in relevance.items()}
+    assert asking_order(predictions, 0.25, 0.75) == ["b", "e", "f", "c", "d"]  # ties (0.5625, 0.75) by id
+
+
+def split(first: float, second: float, irrelevant: float) -> Prediction:
+    """Filed under pruning at ``first``, distillation the runner-up at ``second``."""
+    probabilities = {x.value: 0.0 for x in Label} | {"pruning": first, "distillation": second,
+                                                      "irrelevant": irrelevant}
+    return Prediction(Label.PRUNING, first, probabilities, Label.DISTILLATION, second, False, "", "t")
+
+
+def test_a_label_under_label_below_is_asked_beside_the_band_least_sure_first() -> None:
+    predictions = {"sure": split(0.9, 0.05, 0.05), "sections": split(0.5, 0.45, 0.05),
+                   "relevance": prediction(Label.IRRELEVANT, 0.45), "edge": split(0.65, 0.3, 0.05),
+                   "filed": split(0.6, 0.1, 0.3)}
+    # the band alone: only the relevance toss-up (P(relevant) 0.45; every other paper is at 0.7 or more)
+    assert asking_order(predictions, 0.35, 0.65) == ["relevance"]
+    # with label_below, a section toss-up (0.5) goes before the relevance one (0.55): the label's
+    # probability orders them; the label held at exactly label_below is not asked
+    assert asking_order(predictions, 0.35, 0.65, label_below=0.65) == ["sections", "relevance", "filed"]
 
 
 def test_load_answers_reads_what_the_export_writes(tmp_path: Path) -> None:
@@ -102,7 +122,7 @@ def test_the_hybrid_takes_the_answer_for_the_asked_papers_within_the_cap() -> No
     _, again = run(hybrid, local, ["2601.00004", "2601.00005"])
     assert again == [Label.OTHER, Label.IRRELEVANT] and counting.trained == 2
     assert (hybrid.tally.asked, hybrid.tally.changed, hybrid.tally.asked_by_set) == (3, 2, [2, 1])
-    assert "asked about 3 of the 7 papers classified (42.9%)" in hybrid.tally.describe("x", (0.2, 0.8), 2)
+    assert "asked about 3 of the 7 papers classified (42.9%)" in hybrid.tally.describe("x", "picked", 2)
 
 
 def test_no_answers_or_no_cap_leave_the_local_labels() -> None:
@@ -114,12 +134,7 @@ def test_no_answers_or_no_cap_leave_the_local_labels() -> None:
     assert run(capped, local, list(PAPERS))[1] == plain and capped.tally.over_cap == 3
 
 
-def test_section_toss_ups_are_asked_after_the_band_when_configured() -> None:
-    def split(first: float, second: float, irrelevant: float) -> Prediction:
-        probabilities = {x.value: 0.0 for x in Label} | {"pruning": first, "distillation": second,
-                                                          "irrelevant": irrelevant}
-        return Prediction(Label.PRUNING, first, probabilities, Label.DISTILLATION, second, False, "", "t")
-
+def test_section_toss_ups_are_asked_too_when_configured() -> None:
     predictions = {"sure": split(0.9, 0.05, 0.05), "toss-up": split(0.5, 0.45, 0.05),
                    "closer": split(0.48, 0.47, 0.05), "band": split(0.3, 0.1, 0.6)}
     assert asking_order(predictions, 0.2, 0.8) == ["band"]

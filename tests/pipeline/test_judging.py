@@ -49,7 +49,8 @@ def seeded(engine: Engine) -> dict[str, Prediction]:
 
 
 def settings_for(server: LLMServer, **judge: object) -> Settings:
-    return replace(Settings(), judge=server.settings(**judge))
+    """The judge on the loopback server, asking about P(relevant) in 0.2-0.8: papers 2, 3 and 4."""
+    return replace(Settings(), judge=server.settings(**{"band_low": 0.2, "band_high": 0.8} | judge))
 
 
 def asked(server: LLMServer) -> list[str]:
@@ -59,7 +60,7 @@ def asked(server: LLMServer) -> list[str]:
 def test_the_band_and_the_cap_least_confident_first(llm_server: LLMServer, engine: Engine,
                                                     seeded: dict[str, Prediction]) -> None:
     outcome = judging.judge_predictions(settings_for(llm_server, max_papers_per_run=2), engine, seeded)
-    assert asked(llm_server) == ["2601.00002", "2601.00003"]  # |P - 0.5|: 0.02, 0.20 (0.00004: 0.25)
+    assert asked(llm_server) == ["2601.00002", "2601.00003"]  # the labels' P: 0.52, 0.70 (0.00004: 0.75)
     assert outcome.asked == 2 and set(outcome.verdicts) == {"2601.00002", "2601.00003"}
 
 
