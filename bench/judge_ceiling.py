@@ -1,4 +1,4 @@
-"""Bench: what a judge could add to the local model, replayed from answers already in the corpus. No LLM.
+"""Bench: what a judge adds to the local model, replayed from recorded answers: readers, an LLM, the labels.
 
 Run by hand (``python bench/judge_ceiling.py``); not part of the test suite. Reads the shipped corpus and
 its vectors; writes nothing (``--write-answers FILE`` writes the second reader's answers as the recorded-
@@ -6,13 +6,17 @@ answers JSONL ``paperbot train --judge-answers`` reads); prints its figures. Too
 cores: one training per month, the judges sharing the local model's predictions.
 
 The hybrid is scored as ``paperbot train --holdout-from --monthly --judge-answers`` scores it
-(``classifier.hybrid``: the ``[judge]`` band, at most ``max_papers_per_run`` asked a month), with two kinds of
-recorded answers, neither of which is an LLM:
+(``classifier.hybrid``: the ``[judge]`` asking rule, at most ``max_papers_per_run`` asked a month), with
+three kinds of recorded answers (a judge with no answer for a judge's papers is left out of its table):
 
 * **second reader**: the label the corpus's second reader gave (``second_reader``, blind to the first; the
   reference label is what the readers settled, ``classifier.corpus.settle_readers``). A judge of a human
-  reader's class. The rows that have one are those whose first reader was unsure, so they crowd the band.
-* **perfect**: the reference label itself. No judge can do better under the same band and cap: the ceiling.
+  reader's class. The rows that have one are those whose first reader was unsure, so they crowd the papers
+  asked about.
+* **LLM (recorded)**: an LLM's answers to paperbot's own prompt (``--answers``, by default
+  ``bench/data/judge-answers-2026.jsonl``, recorded with ``bench/judge_record.py``; the README says which
+  model gave them).
+* **perfect**: the reference label itself. No judge can do better under the same rule and cap: the ceiling.
 
 Two forward judges: the months from 2026-02 (``train2026.jsonl``, whose rows say how many read each paper,
 ``readers``, but carry no second reader's label), and the months of 2025 whose rows carry one.
@@ -24,6 +28,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -31,11 +36,12 @@ from bot.core.config import JudgeSettings
 from classifier.corpus import DATA_DIR, RUBRIC_SOURCES, LabelledPaper, training_corpus
 from classifier.corpus_vectors import read
 from classifier.forward import monthly_from
-from classifier.hybrid import Answer, Hybrid, LocalPredictions
+from classifier.hybrid import Answer, Hybrid, LocalPredictions, load_answers
 from classifier.metrics import Metrics
 from db.store import text_hash
 
-PERFECT, READER = "perfect", "second reader"
+PERFECT, READER, LLM = "perfect", "second reader", "LLM (recorded)"
+RECORDED = Path(__file__).resolve().parent / "data" / "judge-answers-2026.jsonl"
 
 
 def readers_2026() -> dict[str, int]:
@@ -63,18 +69,22 @@ def vectors_for(papers: Sequence[LabelledPaper]) -> np.ndarray:
 
 
 def forward(name: str, examples: list[LabelledPaper], vectors: np.ndarray, start: str, end: str | None,
-            judge: JudgeSettings, section_doubt: float) -> None:
+            judge: JudgeSettings, section_doubt: float, recorded: dict[str, Answer]) -> None:
     scored = [p for p in examples if p.source in RUBRIC_SOURCES and p.published and p.published >= start
               and (end is None or p.published < end)]
     local = LocalPredictions()
     capped, free = judge.max_papers_per_run, 10**9
-    judges = ((READER, second_reader_answers(scored)), (PERFECT, perfect_answers(scored)))
+    ids = {p.arxiv_id for p in scored}
+    judges = [(who, answers) for who, answers in
+              ((READER, second_reader_answers(scored)),
+               (LLM, {key: answer for key, answer in recorded.items() if key in ids}),
+               (PERFECT, perfect_answers(scored))) if answers]  # a judge with no answer here is left out
     caps = ((f"at most {capped} a month", capped), ("no cap", free))
     doubts = (("", 0.0), (f", + sections under {section_doubt:.0%}", section_doubt)) if section_doubt > 0 \
         else (("", 0.0),)
     hybrids = {f"{who}, {cap_name}{doubt_name}": Hybrid(local, answers, band_low=judge.band_low,
                                                        band_high=judge.band_high, max_asked=cap,
-                                                       section_doubt=doubt)
+                                                       section_doubt=doubt, label_below=judge.label_below)
                for who, answers in judges for cap_name, cap in caps for doubt_name, doubt in doubts}
     predictors = {"paperbot (local model)": local.labels, **hybrids}
     months = monthly_from(predictors, examples, vectors, start=start)
@@ -86,14 +96,14 @@ def forward(name: str, examples: list[LabelledPaper], vectors: np.ndarray, start
     for window in months.windows:
         print(f"  {window.start[:7]}: trained on {window.trained_on}, scored {window.scored}")
     band_ids = next(iter(hybrids.values())).band_ids
-    print(f"in the band {judge.band_low:.2f}-{judge.band_high:.2f}: {in_band} papers "
+    print(f"picked ({judge.describe_rule()}): {in_band} papers "
           f"({in_band / months.scored:.1%}); with a second reader's label: {with_reader} of the "
           f"{months.scored} papers, {sum(1 for p in scored if p.arxiv_id in band_ids and p.second_reader)} "
-          "of those in the band")
+          "of those picked")
     if name.startswith("2026"):
         read_twice = readers_2026()
         twice = sum(read_twice.get(p.arxiv_id or "", 1) >= 2 for p in scored if p.arxiv_id in band_ids)
-        print(f"  (train2026.jsonl: {twice} of the in-band papers were read by two or more readers, but the "
+        print(f"  (train2026.jsonl: {twice} of the picked papers were read by two or more readers, but the "
               "file keeps only the settled label: no second reader to replay)")
     _table(months.results, hybrids)
 
@@ -116,6 +126,8 @@ def main() -> None:
     parser.add_argument("--section-doubt", type=float, default=0.0,
                         help="also ask about filed papers whose section holds less than this share of "
                              "P(relevant) (0: the band alone, as the pipeline asks)")
+    parser.add_argument("--answers", metavar="FILE", default=str(RECORDED),
+                        help="an LLM's recorded answers (JSONL) to score as well ('' for none)")
     parser.add_argument("--skip-2025", action="store_true", help="only the 2026 months")
     parser.add_argument("--write-answers", metavar="FILE", help="write the second reader's answers (JSONL)")
     args = parser.parse_args()
@@ -128,13 +140,16 @@ def main() -> None:
                                          "secondary": answer.secondary.value if answer.secondary else None,
                                          "reason": answer.reason}) + "\n")
     vectors = vectors_for(examples)
-    print("Recorded answers replayed, not an LLM: 'second reader' is a human reader of the corpus "
-          "(a reader-class judge); 'perfect' is the reference label (the ceiling under the band and cap).")
-    forward("2026 (the forward judge)", examples, vectors, "2026-02-01", None, judge, args.section_doubt)
+    print("Recorded answers replayed: 'second reader' is a human reader of the corpus (a reader-class "
+          "judge); 'LLM (recorded)' an LLM's answers to the judge's prompt; 'perfect' is the reference label "
+          "(the ceiling under the rule and cap).")
+    recorded = load_answers(args.answers) if args.answers else {}
+    forward("2026 (the forward judge)", examples, vectors, "2026-02-01", None, judge, args.section_doubt,
+            recorded)
     if not args.skip_2025:
         rows = [i for i, p in enumerate(examples) if not p.published or p.published < "2025-11-01"]
         forward("2025 (the months with second readers)", [examples[i] for i in rows], vectors[rows],
-                "2025-03-01", "2025-11-01", judge, args.section_doubt)
+                "2025-03-01", "2025-11-01", judge, args.section_doubt, recorded)
 
 
 if __name__ == "__main__":
