@@ -1,0 +1,22 @@
+"""The designs of ``bench/structure_experiment.py``: the shipped learner with extra MiniLM blocks.
+
+Not part of the product. Each name gives the block, its scale in the section SVM and in the five-label SVM.
+"""
+
+from __future__ import annotations
+
+from model_designs import Spec
+
+STRUCTURE_SPECS: dict[str, Spec] = {
+    **{f"title emb {s:g}": Spec(dense=(("title_v", s, 0.0),)) for s in (0.5, 1.0)},
+    **{f"title emb {s:g}, five-label {t:g}": Spec(dense=(("title_v", s, t),))
+       for s, t in ((0.5, 0.5), (1.0, 1.0), (1.0, 0.5))},
+}
+STRUCTURE_SPECS.update({
+    "title emb 2": Spec(dense=(("title_v", 2.0, 0.0),)),
+    **{f"contrib emb {s:g}": Spec(dense=(("contrib_v", s, 0.0),)) for s in (0.5, 1.0)},
+    **{f"contrib emb {s:g}, five-label {s:g}": Spec(dense=(("contrib_v", s, s),)) for s in (0.5, 1.0)},
+    **{f"second half {s:g}": Spec(dense=(("second_v", s, 0.0),)) for s in (0.5, 1.0)},
+    **{f"second half {s:g}, five-label {s:g}": Spec(dense=(("second_v", s, s),)) for s in (0.5, 1.0)},
+    "halves 0.5, five-label 0.5": Spec(dense=(("first_v", 0.5, 0.5), ("second_v", 0.5, 0.5))),
+})

@@ -1,0 +1,76 @@
+"""Experiment (issue: model structure): do structurally different inputs beat the shipped model?
+
+Run by hand, not part of the suite or the product: ``python bench/structure_experiment.py --blocks
+/tmp/ms/blocks.npz`` (add ``--forward`` for the 2026 judge, at most twice, for designs chosen on the
+selection judges). The judges and the shipped recomputation are ``bench/model_experiment.py``'s. Each design
+is the shipped learner (``model_designs.Spec``) with extra dense blocks: MiniLM embeddings (the real
+all-MiniLM-L6-v2, unit length) of other texts of each paper than the shipped ``title. abstract`` (which the
+model truncates at 256 word pieces), computed once by hand and read from ``--blocks`` (an ``.npz`` with
+``hashes``, the sha256 of each corpus ``LabelledPaper.text``, and one ``(n, 384)`` array per block):
+
+* ``title``: the title alone;
+* ``contrib``: the abstract's first two sentences saying "we propose|introduce|present", "this paper" or
+  "in this work|paper" (a zero row when none does);
+* ``first`` / ``second``: the first and the second half of the abstract's sentences.
+
+Results are in the docstring of ``bench/structure_designs.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from typing import Any
+
+import numpy as np
+from model_designs import spec_design
+from model_experiment import components, corpus, judges, report, shipped_scores
+from structure_designs import STRUCTURE_SPECS
+
+from bot.core.labels import LABEL_VALUES, Label
+from classifier.corpus import LabelledPaper
+from classifier.metrics import score_predictions
+
+
+def with_blocks(design: Any, blocks: dict[str, np.ndarray], rows: dict[bytes, int]) -> Any:
+    def run(c: dict[str, Any]) -> np.ndarray:
+        for name, matrix in blocks.items():
+            for prefix, part in (("", c["train"]), ("test_", c["test"])):
+                c[f"{prefix}{name}_v"] = matrix[[rows[_hash(p)] for p in part]]
+        return design(c)
+    return run
+
+
+def _hash(paper: LabelledPaper) -> bytes:
+    return hashlib.sha256(paper.text.encode()).hexdigest().encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blocks", required=True, help="the .npz of extra embeddings")
+    parser.add_argument("--forward", action="store_true", help="also score the 2026 months")
+    parser.add_argument("--judges", nargs="*", default=None, help="only these judges (name prefixes)")
+    parser.add_argument("designs", nargs="*", default=list(STRUCTURE_SPECS))
+    args = parser.parse_args()
+    data = np.load(args.blocks, allow_pickle=False)
+    rows = {h: i for i, h in enumerate(data["hashes"])}
+    blocks = {k: np.asarray(data[k], dtype=np.float32) for k in data.files if k != "hashes"}
+    designs = {"shipped": shipped_scores, **{
+        name: with_blocks(spec_design(STRUCTURE_SPECS[name], shipped_scores), blocks, rows)
+        for name in args.designs}}
+    papers, vectors = corpus()
+    for name, splits in judges(papers, args.forward).items():
+        if args.judges and not any(name.startswith(j) for j in args.judges):
+            continue
+        scored: list[LabelledPaper] = []
+        labels: dict[str, list[Label]] = {design: [] for design in designs}
+        for _, train, test in splits:
+            parts = components(papers, vectors, train, test)
+            scored += parts["test"]
+            for design, predict in designs.items():
+                labels[design] += [Label(LABEL_VALUES[i]) for i in predict(parts).argmax(1)]
+        report(name, score_predictions(scored, labels))
+
+
+if __name__ == "__main__":
+    main()
