@@ -88,6 +88,7 @@ class Spec:
     # extra dense blocks (``bench/structure_experiment.py``): (key of the components, scale in the section
     # SVM, scale in the five-label SVM), e.g. ("title_v", 1.0, 0.0) for a MiniLM embedding of the title alone
     dense: tuple[tuple[str, float, float], ...] = ()
+    vector: str = ""  # a block to read instead of the shipped embedding ("": the shipped one)
 
 
 def _rule(pattern: str) -> re.Pattern[str]:
@@ -171,8 +172,8 @@ class SpecLearner:
         full, sections = self.features(d, rows, "")
         labels, weights = d["labels"][rows], d["weights"][rows]
         # the fits depend on a few of the spec's fields only: designs that share them share the fits
-        key = (id(d["labels"]), hash(rows.tobytes()), spec.c, spec.title_svm, spec.precedence_svm,
-               tuple((name, svm_scale) for name, _, svm_scale in spec.dense if svm_scale))
+        key = (id(d["labels"]), hash(rows.tobytes()), spec.vector, spec.c, spec.title_svm,
+               spec.precedence_svm, tuple((name, scale) for name, _, scale in spec.dense if scale))
         if key not in _FITS:
             _FITS[key] = LinearSVC(C=spec.c, class_weight="balanced", random_state=0).fit(
                 full, labels, sample_weight=weights)
@@ -187,7 +188,7 @@ class SpecLearner:
             x = sp.vstack([x, sections[extra]], format="csr")
             y = np.concatenate([y, second[extra]])
             w = np.concatenate([w, weights[extra] * spec.secondary])
-        key = (*key[:3], spec.title, spec.precedence, spec.secondary,
+        key = (*key[:4], spec.title, spec.precedence, spec.secondary,
                tuple((name, scale) for name, scale, _ in spec.dense if scale), "sections")
         if key not in _FITS:
             _FITS[key] = LinearSVC(C=spec.c, class_weight="balanced", random_state=0).fit(

@@ -20,3 +20,13 @@ STRUCTURE_SPECS.update({
     **{f"second half {s:g}, five-label {s:g}": Spec(dense=(("second_v", s, s),)) for s in (0.5, 1.0)},
     "halves 0.5, five-label 0.5": Spec(dense=(("first_v", 0.5, 0.5), ("second_v", 0.5, 0.5))),
 })
+STRUCTURE_SPECS.update({
+    **{f"title emb {s:g}, five-label {t:g}": Spec(dense=(("title_v", s, t),))
+       for s, t in ((1.0, 0.3), (0.5, 0.3), (1.5, 1.0))},
+    "C 2, title emb 1, five-label 1": Spec(c=2.0, dense=(("title_v", 1.0, 1.0),)),
+    "C 2, title 1, title emb 1, five-label 0.5": Spec(c=2.0, title=1.0, dense=(("title_v", 1.0, 0.5),)),
+    "mean2 instead": Spec(vector="mean2"),
+    "mean3 instead": Spec(vector="mean3"),
+    "mean2 instead, title emb 1, five-label 1": Spec(vector="mean2", dense=(("title_v", 1.0, 1.0),)),
+    "title emb 1, five-label 1, second half 0.5": Spec(dense=(("title_v", 1.0, 1.0), ("second_v", 0.5, 0.0))),
+})

@@ -32,11 +32,15 @@ from classifier.corpus import LabelledPaper
 from classifier.metrics import score_predictions
 
 
-def with_blocks(design: Any, blocks: dict[str, np.ndarray], rows: dict[bytes, int]) -> Any:
+def with_blocks(design: Any, blocks: dict[str, np.ndarray], rows: dict[bytes, int], vector: str) -> Any:
+    """The design run with the blocks beside the components, and the block ``vector`` instead of the
+    shipped embedding when one is named (``Spec.vector``)."""
     def run(c: dict[str, Any]) -> np.ndarray:
         for name, matrix in blocks.items():
             for prefix, part in (("", c["train"]), ("test_", c["test"])):
-                c[f"{prefix}{name}_v"] = matrix[[rows[_hash(p)] for p in part]]
+                c.setdefault(f"{prefix}{name}_v", matrix[[rows[_hash(p)] for p in part]])
+        if vector:
+            return design({**c, "v": c[f"{vector}_v"], "test_v": c[f"test_{vector}_v"]})
         return design(c)
     return run
 
@@ -56,8 +60,8 @@ def main() -> None:
     rows = {h: i for i, h in enumerate(data["hashes"])}
     blocks = {k: np.asarray(data[k], dtype=np.float32) for k in data.files if k != "hashes"}
     designs = {"shipped": shipped_scores, **{
-        name: with_blocks(spec_design(STRUCTURE_SPECS[name], shipped_scores), blocks, rows)
-        for name in args.designs}}
+        name: with_blocks(spec_design(STRUCTURE_SPECS[name], shipped_scores), blocks, rows,
+                          STRUCTURE_SPECS[name].vector) for name in args.designs}}
     papers, vectors = corpus()
     for name, splits in judges(papers, args.forward).items():
         if args.judges and not any(name.startswith(j) for j in args.judges):
