@@ -22,6 +22,7 @@ import argparse
 import hashlib
 from typing import Any
 
+import model_designs
 import numpy as np
 from model_designs import spec_design
 from model_experiment import components, corpus, judges, report, shipped_scores
@@ -69,6 +70,7 @@ def main() -> None:
         scored: list[LabelledPaper] = []
         labels: dict[str, list[Label]] = {design: [] for design in designs}
         for _, train, test in splits:
+            model_designs._FITS.clear()  # keyed by id(labels): a freed split's id may come back
             parts = components(papers, vectors, train, test)
             scored += parts["test"]
             for design, predict in designs.items():
