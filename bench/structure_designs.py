@@ -30,3 +30,13 @@ STRUCTURE_SPECS.update({
     "mean2 instead, title emb 1, five-label 1": Spec(vector="mean2", dense=(("title_v", 1.0, 1.0),)),
     "title emb 1, five-label 1, second half 0.5": Spec(dense=(("title_v", 1.0, 1.0), ("second_v", 0.5, 0.0))),
 })
+STRUCTURE_SPECS.update({  # round 4: the mean of two chunks with the title's embedding, and the title's TF-IDF
+    "mean2 instead, title emb 1, five-label 1, title 1": Spec(vector="mean2", title=1.0,
+                                                              dense=(("title_v", 1.0, 1.0),)),
+    "mean2 instead, title emb 0.5, five-label 0.5": Spec(vector="mean2", dense=(("title_v", 0.5, 0.5),)),
+    "mean2 instead, title emb five-label 1, title 1": Spec(vector="mean2", title=1.0,
+                                                           dense=(("title_v", 0.0, 1.0),)),
+    "mean2 instead, C 2, title emb 1, five-label 1, title 1": Spec(vector="mean2", c=2.0, title=1.0,
+                                                                   dense=(("title_v", 1.0, 1.0),)),
+    "title emb five-label 1, title 1": Spec(title=1.0, dense=(("title_v", 0.0, 1.0),)),
+})

@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", required=True, help="the .npz of extra embeddings")
     parser.add_argument("--forward", action="store_true", help="also score the 2026 months")
-    parser.add_argument("--judges", nargs="*", default=None, help="only these judges (name prefixes)")
+    parser.add_argument("--judge", default="", help="only the judges whose names start so")
     parser.add_argument("designs", nargs="*", default=list(STRUCTURE_SPECS))
     args = parser.parse_args()
     data = np.load(args.blocks, allow_pickle=False)
@@ -65,7 +65,7 @@ def main() -> None:
                           STRUCTURE_SPECS[name].vector) for name in args.designs}}
     papers, vectors = corpus()
     for name, splits in judges(papers, args.forward).items():
-        if args.judges and not any(name.startswith(j) for j in args.judges):
+        if not name.startswith(args.judge):
             continue
         scored: list[LabelledPaper] = []
         labels: dict[str, list[Label]] = {design: [] for design in designs}
