@@ -40,3 +40,9 @@ STRUCTURE_SPECS.update({  # round 4: the mean of two chunks with the title's emb
                                                                    dense=(("title_v", 1.0, 1.0),)),
     "title emb five-label 1, title 1": Spec(title=1.0, dense=(("title_v", 0.0, 1.0),)),
 })
+STRUCTURE_SPECS.update({  # round 5: the title's embedding in the five-label SVM beside the title's TF-IDF
+    **{f"title emb five-label {t:g}, title 1": Spec(title=1.0, dense=(("title_v", 0.0, t),))
+       for t in (0.7, 1.5)},
+    "title emb 0.5, five-label 1, title 1": Spec(title=1.0, dense=(("title_v", 0.5, 1.0),)),
+    "C 2, title emb five-label 1, title 1": Spec(c=2.0, title=1.0, dense=(("title_v", 0.0, 1.0),)),
+})
