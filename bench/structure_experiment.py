@@ -13,7 +13,22 @@ model truncates at 256 word pieces), computed once by hand and read from ``--blo
   "in this work|paper" (a zero row when none does);
 * ``first`` / ``second``: the first and the second half of the abstract's sentences.
 
-Results are in the docstring of ``bench/structure_designs.py``.
+Results are in the docstring of ``bench/structure_designs.py``: the one design ahead of shipped on all six
+selection figures and on the 2026 months is the title's MiniLM vector in the five-label SVM at 0.7 with the
+title's TF-IDF (``model_designs`` ``title``) in the section SVM at 1. Not shipped; what shipping it needs:
+
+* a second vector per paper, of ``paper_text(title, None)`` (the title alone, whitespace-collapsed). It needs
+  no new storage: ``bot.pipeline.stages.text_vectors`` and the database text cache are keyed by the text's
+  hash, so titles are embedded and cached like any text (a title is ~15 word pieces; ~100/s on two cores);
+* the shipped ``classifier/data/corpus-vectors.npz`` rebuilt with the corpus titles too
+  (``bench/corpus_vectors.py`` ``corpus_texts`` adding them; ~2,300 more float16 rows, ~1.8 MB; rows with
+  no abstract already have text == title), so a fresh database still embeds nothing for training;
+* ``Model.predict``/``probabilities``, ``train``, ``fit_learner``, ``Learner.scores``, ``Features`` and
+  ``calibrate`` taking the title vectors (or one ``(n, 768)`` array, text | title, so the signatures keep
+  one ``vectors``; ``listed_vectors`` and the reason's neighbours use the first 384 columns), the title
+  TF-IDF (a second ``Vocabulary`` over titles) in the section SVM's features only, the title vector at 0.7
+  in the five-label SVM's only; every caller that builds vectors (``stages``, ``filemode``, ``feedback``,
+  ``hybrid``, ``evaluate``, ``forward``) passing both; ``CODE_VERSION`` bumped.
 """
 
 from __future__ import annotations
