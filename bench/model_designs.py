@@ -85,6 +85,10 @@ class Spec:
     knn_alpha: float = 0.0  # weight of the vote (a share, 0..1) added to the section scores
     section_share: float = 0.5  # the section SVM's share of the blended section scores
     c: float = 1.0  # the shipped SVM_C
+    # extra dense blocks (``bench/structure_experiment.py``): (key of the components, scale in the section
+    # SVM, scale in the five-label SVM), e.g. ("title_v", 1.0, 0.0) for a MiniLM embedding of the title alone
+    dense: tuple[tuple[str, float, float], ...] = ()
+    vector: str = ""  # a block to read instead of the shipped embedding ("": the shipped one)
 
 
 def _rule(pattern: str) -> re.Pattern[str]:
@@ -168,7 +172,8 @@ class SpecLearner:
         full, sections = self.features(d, rows, "")
         labels, weights = d["labels"][rows], d["weights"][rows]
         # the fits depend on a few of the spec's fields only: designs that share them share the fits
-        key = (id(d["labels"]), hash(rows.tobytes()), spec.c, spec.title_svm, spec.precedence_svm)
+        key = (id(d["labels"]), hash(rows.tobytes()), spec.vector, spec.c, spec.title_svm,
+               spec.precedence_svm, tuple((name, scale) for name, _, scale in spec.dense if scale))
         if key not in _FITS:
             _FITS[key] = LinearSVC(C=spec.c, class_weight="balanced", random_state=0).fit(
                 full, labels, sample_weight=weights)
@@ -183,7 +188,8 @@ class SpecLearner:
             x = sp.vstack([x, sections[extra]], format="csr")
             y = np.concatenate([y, second[extra]])
             w = np.concatenate([w, weights[extra] * spec.secondary])
-        key = (*key[:3], spec.title, spec.precedence, spec.secondary, "sections")
+        key = (*key[:4], spec.title, spec.precedence, spec.secondary,
+               tuple((name, scale) for name, scale, _ in spec.dense if scale), "sections")
         if key not in _FITS:
             _FITS[key] = LinearSVC(C=spec.c, class_weight="balanced", random_state=0).fit(
                 x, y, sample_weight=w)
@@ -204,13 +210,16 @@ class SpecLearner:
         if self.spec.precedence or self.spec.precedence_svm:
             precedence = sp.csr_matrix(self.precedence_scaler.transform(take("precedence")))
 
-        def blocks(title_scale: float, precedence_scale: float) -> Any:
+        def blocks(title_scale: float, precedence_scale: float, dense: list[tuple[str, float]]) -> Any:
             extra = [title * title_scale] if title_scale else []
             extra += [precedence * precedence_scale] if precedence_scale else []
+            extra += [sp.csr_matrix(take(name) * scale) for name, scale in dense if scale]
             return sp.hstack(base + extra, format="csr", dtype=np.float32)
 
-        return (blocks(self.spec.title_svm, self.spec.precedence_svm),
-                blocks(self.spec.title, self.spec.precedence))
+        return (blocks(self.spec.title_svm, self.spec.precedence_svm,
+                       [(name, svm_scale) for name, _, svm_scale in self.spec.dense]),
+                blocks(self.spec.title, self.spec.precedence,
+                       [(name, scale) for name, scale, _ in self.spec.dense]))
 
     def scores(self, d: dict[str, Any], rows: np.ndarray | None, prefix: str) -> np.ndarray:
         full, sections = self.features(d, rows, prefix)
