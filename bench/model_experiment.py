@@ -56,7 +56,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from model_designs import LOOKED_AT, SPECS, spec_design
+from model_designs import _FITS, LOOKED_AT, SPECS, spec_design
 
 from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_label, training_corpus
@@ -310,6 +310,7 @@ def main() -> None:
         scored: list[LabelledPaper] = []
         labels: dict[str, list[Label]] = {design: [] for design in designs}
         for _, train, test in splits:
+            _FITS.clear()  # the fits are keyed by id(labels): a freed split's id may come back
             parts = components(papers, vectors, train, test)
             scored += parts["test"]
             for design, predict in designs.items():
