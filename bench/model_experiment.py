@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -304,17 +305,27 @@ def main() -> None:
                         help="the designs to run besides shipped (default: the table's; any of "
                              "model_designs.SPECS)")
     args = parser.parse_args()
-    designs = {name: DESIGNS[name] for name in ["shipped", *args.designs]}
+    run_judges({name: DESIGNS[name] for name in ["shipped", *args.designs]}, args.forward)
+
+
+def run_judges(designs: dict[str, Design], forward: bool, prefix: str = "", timed: bool = False) -> None:
+    """Score each design on each judge whose name starts with ``prefix`` (with ``forward``, the 2026 months
+    too) and print the figures; with ``timed``, a line per split with its time."""
     papers, vectors = corpus()
-    for name, splits in judges(papers, args.forward).items():
+    for name, splits in judges(papers, forward).items():
+        if not name.startswith(prefix):
+            continue
         scored: list[LabelledPaper] = []
         labels: dict[str, list[Label]] = {design: [] for design in designs}
-        for _, train, test in splits:
+        for split, train, test in splits:
+            start = time.perf_counter()
             _FITS.clear()  # the fits are keyed by id(labels): a freed split's id may come back
             parts = components(papers, vectors, train, test)
             scored += parts["test"]
             for design, predict in designs.items():
                 labels[design] += [Label(LABEL_VALUES[i]) for i in predict(parts).argmax(1)]
+            if timed:
+                print(f"{name} {split}: {len(test)} papers, {time.perf_counter() - start:.0f} s", flush=True)
         report(name, score_predictions(scored, labels))
 
 

@@ -10,15 +10,9 @@ design's relevance F1 / section accuracy / macro-F1 with 95% bootstrap intervals
 from __future__ import annotations
 
 import argparse
-import time
 
-import model_designs
-from model_experiment import components, corpus, judges, report, shipped_scores
+from model_experiment import run_judges, shipped_scores
 from section_designs import LEARNERS, designs
-
-from bot.core.labels import LABEL_VALUES, Label
-from classifier.corpus import LabelledPaper
-from classifier.metrics import score_predictions
 
 
 def main() -> None:
@@ -32,21 +26,7 @@ def main() -> None:
     if args.only:
         chosen = {args.only: chosen[args.only]}
     run = {"shipped": shipped_scores, **chosen}
-    papers, vectors = corpus()
-    for name, splits in judges(papers, args.forward).items():
-        if not name.startswith(args.judge):
-            continue
-        scored: list[LabelledPaper] = []
-        labels: dict[str, list[Label]] = {design: [] for design in run}
-        for split, train, test in splits:
-            start = time.perf_counter()
-            model_designs._FITS.clear()
-            parts = components(papers, vectors, train, test)
-            scored += parts["test"]
-            for design, predict in run.items():
-                labels[design] += [Label(LABEL_VALUES[i]) for i in predict(parts).argmax(1)]
-            print(f"{name} {split}: {len(test)} papers, {time.perf_counter() - start:.0f} s", flush=True)
-        report(name, score_predictions(scored, labels))
+    run_judges(run, args.forward, args.judge, timed=True)
 
 
 if __name__ == "__main__":

@@ -37,15 +37,12 @@ import argparse
 import hashlib
 from typing import Any
 
-import model_designs
 import numpy as np
 from model_designs import spec_design
-from model_experiment import components, corpus, judges, report, shipped_scores
+from model_experiment import run_judges, shipped_scores
 from structure_designs import STRUCTURE_SPECS
 
-from bot.core.labels import LABEL_VALUES, Label
 from classifier.corpus import LabelledPaper
-from classifier.metrics import score_predictions
 
 
 def with_blocks(design: Any, blocks: dict[str, np.ndarray], rows: dict[bytes, int], vector: str) -> Any:
@@ -78,19 +75,7 @@ def main() -> None:
     designs = {"shipped": shipped_scores, **{
         name: with_blocks(spec_design(STRUCTURE_SPECS[name], shipped_scores), blocks, rows,
                           STRUCTURE_SPECS[name].vector) for name in args.designs}}
-    papers, vectors = corpus()
-    for name, splits in judges(papers, args.forward).items():
-        if not name.startswith(args.judge):
-            continue
-        scored: list[LabelledPaper] = []
-        labels: dict[str, list[Label]] = {design: [] for design in designs}
-        for _, train, test in splits:
-            model_designs._FITS.clear()  # keyed by id(labels): a freed split's id may come back
-            parts = components(papers, vectors, train, test)
-            scored += parts["test"]
-            for design, predict in designs.items():
-                labels[design] += [Label(LABEL_VALUES[i]) for i in predict(parts).argmax(1)]
-        report(name, score_predictions(scored, labels))
+    run_judges(designs, args.forward, args.judge)
 
 
 if __name__ == "__main__":
