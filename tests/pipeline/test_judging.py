@@ -64,6 +64,25 @@ def test_the_band_and_the_cap_least_confident_first(llm_server: LLMServer, engin
     assert outcome.asked == 2 and set(outcome.verdicts) == {"2601.00002", "2601.00003"}
 
 
+def test_the_default_rule_asks_a_toss_up_between_sections_and_not_a_sure_paper(
+        llm_server: LLMServer, engine: Engine) -> None:
+    def split(first: Label, p_first: float, second: Label, p_second: float) -> Prediction:
+        probabilities = {x.value: 0.0 for x in Label} | {first.value: p_first, second.value: p_second,
+                                                          "irrelevant": 1 - p_first - p_second}
+        return Prediction(first, p_first, probabilities, second, p_second, False, "local", "seeded")
+
+    predictions = {"2601.00011": split(Label.PRUNING, 0.52, Label.OTHER, 0.45),  # relevant: which section?
+                   "2601.00012": split(Label.PRUNING, 0.93, Label.OTHER, 0.04),  # sure of both: never asked
+                   "2601.00013": split(Label.IRRELEVANT, 0.60, Label.OTHER, 0.40)}  # needs review
+    with session_scope(engine) as s:
+        store.upsert_papers(s, [paper(i, title=f"Paper {i}") for i in predictions])
+        store.save_predictions(s, predictions)
+    defaults = replace(Settings(), judge=llm_server.settings())  # label_below 0.65, the needs-review band
+    outcome = judging.judge_predictions(defaults, engine, predictions)
+    assert asked(llm_server) == ["2601.00011", "2601.00013"]  # least sure first: 0.52, then 0.60
+    assert outcome.asked == 2
+
+
 def test_a_good_verdict_is_cached_and_a_rerun_asks_nothing(llm_server: LLMServer, engine: Engine,
                                                           seeded: dict[str, Prediction]) -> None:
     settings = settings_for(llm_server)
