@@ -18,6 +18,10 @@ from bot.core.labels import LABEL_VALUES, Label
 SVM_C = 1.0
 TERM_SCALE = 0.3  # weight of the standardised term features beside unit-length embedding and TF-IDF rows
 MISSING_SCORE = -10.0  # SVM score of a label absent from the training papers
+# The section step's second opinion: a logistic regression on the embedding alone, fitted on the relevant
+# papers, given this share of P(section | relevant) beside the SVMs' (bench/section_experiment.py)
+SECTION_LR_C = 10.0
+SECTION_LR_SHARE = 0.3
 IRRELEVANT_COLUMN = LABEL_VALUES.index(Label.IRRELEVANT.value)  # of the scores, in LABEL_VALUES order
 
 
@@ -88,6 +92,36 @@ def fit_learner(counts: Any, vectors: np.ndarray, terms: np.ndarray, labels: np.
         section_svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
         section_svm.fit(x[relevant], labels[relevant], sample_weight=weights[relevant])
     return Learner(features, svm, section_svm)
+
+
+def fit_section_regression(vectors: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> Any | None:
+    """The embedding's logistic regression over the sections, fitted on the relevant rows (class-balanced,
+    weighted like the SVMs); None when they hold fewer than two sections."""
+    from sklearn.linear_model import LogisticRegression
+
+    relevant = labels != Label.IRRELEVANT.value
+    if len(set(labels[relevant])) < 2:
+        return None
+    regression = LogisticRegression(C=SECTION_LR_C, class_weight="balanced", max_iter=5000)
+    return regression.fit(vectors[relevant], labels[relevant], sample_weight=weights[relevant])
+
+
+def blend_sections(probabilities: np.ndarray, regression: Any | None, vectors: np.ndarray) -> np.ndarray:
+    """``probabilities`` (rows in LABEL_VALUES order, summing to 1) with P(section | relevant) replaced by
+    ``(1 - SECTION_LR_SHARE)`` of its own and ``SECTION_LR_SHARE`` of the regression's. P(irrelevant), and so
+    P(relevant), is left as it is; rows still sum to 1."""
+    if regression is None or len(probabilities) == 0:
+        return probabilities
+    sections = [i for i, label in enumerate(LABEL_VALUES) if i != IRRELEVANT_COLUMN]
+    second = np.zeros((len(probabilities), len(LABEL_VALUES)))
+    columns = [LABEL_VALUES.index(label) for label in regression.classes_]
+    second[:, columns] = regression.predict_proba(vectors)
+    relevant = 1.0 - probabilities[:, IRRELEVANT_COLUMN]
+    share = probabilities[:, sections] / np.maximum(relevant, 1e-12)[:, None]
+    out = probabilities.copy()
+    out[:, sections] = relevant[:, None] * ((1 - SECTION_LR_SHARE) * share
+                                            + SECTION_LR_SHARE * second[:, sections])
+    return out
 
 
 def label_columns(svm: Any, x: Any) -> np.ndarray:

@@ -13,11 +13,15 @@ The model, chosen by stratified cross-validation on the training corpus (see ``c
 2. a linear SVM over the five labels (balanced classes, per-paper weights from the label source; the
    rubric-read papers weigh more the later they were published, ``recency_factors``), which decides
    relevance, and a second linear SVM fitted on the relevant papers alone, which with it ranks the sections
-   (``classifier.learner``);
+   (``classifier.learner``); a logistic regression on the embedding alone, fitted on the relevant papers,
+   then takes ``SECTION_LR_SHARE`` (0.3) of P(section | relevant) (``learner.blend_sections``): it moves
+   the section, and how sure the model says it is of it, never P(relevant) or the relevance decision;
 3. a shift of the irrelevant score that sets the relevant/irrelevant threshold, chosen to maximise
    relevance F1 on out-of-fold scores of the rubric-labelled rows, then a softmax whose temperature is
-   fitted on the same out-of-fold scores (``classifier.calibrate``), so the probabilities mean something
-   and the label is their argmax: ``needs_review`` is set when P(relevant) falls inside the configured band.
+   fitted on the same out-of-fold scores (``classifier.calibrate``), so the probabilities mean something.
+   The label is irrelevant when the SVMs' argmax is, else the blend's best section (whose probability can
+   then fall below P(irrelevant) when the two disagree on the section): ``needs_review`` is set when
+   P(relevant) falls inside the configured band.
 List entries that the rubric turns away (vector-quantized tokenizers, safety "distillation"), which some
 lists file under a section, are trained on as ``irrelevant`` (``features.loose_filing``).
 Each prediction's reason names the closest papers on the list (training papers with a section label) and
@@ -30,6 +34,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -41,11 +46,11 @@ from classifier.calibrate import softmax
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_label
 from classifier.embed import paper_text
 from classifier.features import decisive_terms, term_matrix
-from classifier.learner import IRRELEVANT_COLUMN, Learner, fit_learner
+from classifier.learner import IRRELEVANT_COLUMN, Learner, blend_sections, fit_learner, fit_section_regression
 from classifier.ngrams import Vocabulary, count_terms
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
-CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-sections-6"
+CODE_VERSION = "svm-tfidf-words-chars-minilm-terms-recency-sections-embedding-lr-7"
 NEIGHBOURS_IN_REASON = 2
 # arXiv's topics drift month by month (diffusion language models, video DiTs, each new cache), and the papers
 # the bot classifies are always later than any it learned from. So the rubric-read papers weigh more the later
@@ -91,15 +96,23 @@ class Model:
     listed_titles: list[str]
     listed_labels: list[str]
     n_train: int
+    section_regression: Any | None = None  # the embedding's second opinion on the section (learner)
 
     def probabilities(self, titles_abstracts: Sequence[tuple[str, str | None]],
                       vectors: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, shape ``(n, 5)`` in ``LABEL_VALUES`` order; rows sum to 1."""
+        return self._probabilities(titles_abstracts, vectors)[1]
+
+    def _probabilities(self, titles_abstracts: Sequence[tuple[str, str | None]],
+                       vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The SVMs' calibrated probabilities, and the same with the sections blended with the embedding's
+        regression (``learner.blend_sections``)."""
         texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
         counts = self.vocabulary.transform(texts)
         scores = self.learner.scores(counts, vectors, term_matrix(titles_abstracts))
         scores[:, IRRELEVANT_COLUMN] += self.irrelevant_bias
-        return softmax(scores, self.temperature)
+        plain = softmax(scores, self.temperature)
+        return plain, blend_sections(plain, self.section_regression, np.asarray(vectors, dtype=np.float32))
 
     def predict(self, titles_abstracts: Sequence[tuple[str, str | None]], vectors: np.ndarray, *,
                 review_low: float = 0.35, review_high: float = 0.65) -> list[Prediction]:
@@ -112,14 +125,18 @@ class Model:
         if vectors.shape[1] != self.listed_vectors.shape[1]:
             raise ClassifierError(f"vectors have {vectors.shape[1]} dimensions, the model was trained on "
                                   f"{self.listed_vectors.shape[1]}")
-        probs = self.probabilities(titles_abstracts, vectors)
+        plain, probs = self._probabilities(titles_abstracts, vectors)
         similarity = vectors @ self.listed_vectors.T if len(self.listed_titles) else None
         predictions = []
         for row, (title, abstract) in enumerate(titles_abstracts):
             p = probs[row]
             relevance = 1.0 - float(p[IRRELEVANT_COLUMN])
             order = [int(i) for i in np.argsort(-p, kind="stable")]
-            best, second = order[0], order[1]
+            # relevance is the SVMs' decision alone (irrelevant when it wins their argmax), the section the
+            # blend's best; the blend moves only P(section | relevant)
+            irrelevant = int(np.argmax(plain[row])) == IRRELEVANT_COLUMN
+            best = IRRELEVANT_COLUMN if irrelevant else next(i for i in order if i != IRRELEVANT_COLUMN)
+            second = next(i for i in order if i != best)
             label = Label(LABEL_VALUES[best])
             predictions.append(Prediction(
                 label=label,
@@ -176,6 +193,7 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
     bias, temperature = (fit_calibration(counts, vectors, terms, labels, weights, rubric_rows, seed)
                          if calibrate else (0.0, 1.0))
     listed = [i for i, label in enumerate(labels) if label != Label.IRRELEVANT.value]
+    regression = fit_section_regression(vectors, labels, weights)
     return Model(
         version=data_version(examples, seed),
         vocabulary=vocabulary,
@@ -186,6 +204,7 @@ def train(examples: Sequence[LabelledPaper], vectors: np.ndarray, *, seed: int =
         listed_titles=[examples[i].title for i in listed],
         listed_labels=[str(labels[i]) for i in listed],
         n_train=len(examples),
+        section_regression=regression,
     )
 
 

@@ -152,11 +152,11 @@ class JudgeSettings:
     token: str | None = field(default=None, repr=False)  # a secret: never printed
     # asked about, least sure first (classifier.hybrid.asking_order): papers whose P(relevant) =
     # 1 - P(irrelevant) lies in [band_low, band_high] (default: the needs-review band), and papers whose label
-    # holds less than label_below of the probability: a toss-up about relevance or between sections. 0.65
-    # asked about 15% of the papers of the 2025 months (bench/judge_ceiling.py)
+    # holds less than label_below of the probability: a toss-up about relevance or between sections. 0.62 is
+    # the most that asked about no more than 15% of the papers of the 2025 months (bench/judge_ceiling.py)
     band_low: float = 0.35
     band_high: float = 0.65
-    label_below: float = 0.65
+    label_below: float = 0.62
     # also asked about: filed papers whose section holds less than this share of their P(relevant) (0: off)
     section_share_below: float = 0.0
     max_papers_per_run: int = 30

@@ -202,6 +202,27 @@ def test_relevance_is_the_five_label_svms_and_sections_are_ranked_with_the_secti
     assert np.any(five[:, sections].argmax(axis=1) != blended.argmax(axis=1))  # the section SVM has a say
 
 
+def test_the_embeddings_section_regression_moves_sections_never_relevance(
+        data: tuple[list[LabelledPaper], np.ndarray], model: Model) -> None:
+    from dataclasses import replace
+
+    papers, vectors = data
+    assert model.section_regression is not None
+    pairs = [(paper.title, paper.abstract) for paper in papers]
+    svms_only = replace(model, section_regression=None)
+    blended, plain = model.probabilities(pairs, vectors), svms_only.probabilities(pairs, vectors)
+    irrelevant = LABEL_VALUES.index(Label.IRRELEVANT.value)
+    np.testing.assert_array_equal(blended[:, irrelevant], plain[:, irrelevant])
+    np.testing.assert_allclose(blended.sum(axis=1), 1.0)
+    with_blend, without = model.predict(pairs, vectors), svms_only.predict(pairs, vectors)
+    assert [p.label.is_section for p in with_blend] == [p.label.is_section for p in without]
+    assert np.abs(blended - plain).max() > 0.01  # it has a say in P(section | relevant)
+    for prediction in with_blend:
+        if prediction.label.is_section:  # the section is the blend's best
+            best = max((x for x in Label if x.is_section), key=lambda x: prediction.probabilities[x.value])
+            assert prediction.label is best
+
+
 def test_one_section_among_the_relevant_papers_trains_without_a_section_svm(
         data: tuple[list[LabelledPaper], np.ndarray], model: Model, clear_vectors: np.ndarray) -> None:
     papers, vectors = data

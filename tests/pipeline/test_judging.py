@@ -77,7 +77,7 @@ def test_the_default_rule_asks_a_toss_up_between_sections_and_not_a_sure_paper(
     with session_scope(engine) as s:
         store.upsert_papers(s, [paper(i, title=f"Paper {i}") for i in predictions])
         store.save_predictions(s, predictions)
-    defaults = replace(Settings(), judge=llm_server.settings())  # label_below 0.65, the needs-review band
+    defaults = replace(Settings(), judge=llm_server.settings())  # label_below 0.62, the needs-review band
     outcome = judging.judge_predictions(defaults, engine, predictions)
     assert asked(llm_server) == ["2601.00011", "2601.00013"]  # least sure first: 0.52, then 0.60
     assert outcome.asked == 2
