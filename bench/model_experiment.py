@@ -10,7 +10,8 @@ shipped SVMs (``classifier.learner``) and logistic regressions on the embedding,
 calibration folds and on the whole part, then scores each design on the same numbers:
 
 * ``shipped``: the five-label SVM's scores with the relevance bias fitted as ``classifier.calibrate``
-  fitted it (the shipped model, recomputed);
+  fitted it (the model as shipped before the section blend of ``bench/section_experiment.py``, which
+  ships now and which these designs were measured against, recomputed);
 * ``stacked``: relevance by a logistic regression over the SVM's margin and the embedding's relevance
   log-odds, section by a class-balanced multinomial regression over the SVMs' section scores, both fitted on
   out-of-fold scores; labels the argmax of P(relevant) x P(section | relevant) and 1 - P(relevant), with

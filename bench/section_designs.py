@@ -47,7 +47,8 @@ lead never goes below zero in the paired bootstrap on both judges (shipped's lea
 -0.024..+0.000 CV; macro-F1 -0.033..+0.003, -0.013..+0.001). Gradient boosting loses; the MLPs' figures swing
 with alpha and width with no setting ahead on both judges by more. ``lr, w 0.3``, the one design looked at on
 the 2026 months (587 papers): 0.872 0.847 0.799 against shipped's 0.872 0.834 0.792 (shipped's lead
--0.039..+0.012 section accuracy, -0.021..+0.006 macro-F1).
+-0.039..+0.012 section accuracy, -0.021..+0.006 macro-F1). It ships (``classifier.learner.blend_sections``,
+``SECTION_LR_SHARE``): ``shipped`` here is the model before it.
 """
 
 from __future__ import annotations
