@@ -155,6 +155,10 @@ def _file_lock(path: Path, what: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _lock_file(database: Path) -> Path:
+    return database.with_name(database.name + "-migrate-lock")
+
+
 @contextmanager
 def migration_lock(engine: Engine) -> Iterator[None]:
     """Held while migrating, so two processes never migrate one database at once: a lock file next to a
@@ -162,7 +166,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
     advisory lock on PostgreSQL; nothing for an in-memory database."""
     path = _sqlite_file(engine)
     if path is not None:
-        with _file_lock(path.with_name(path.name + "-migrate-lock"), _describe(engine)):
+        with _file_lock(_lock_file(path), _describe(engine)):
             yield
     elif engine.dialect.name == "postgresql":
         try:
@@ -218,11 +222,22 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
     """The engine for ``url``, its schema at head (upgraded now if it was behind)."""
     engine = make_engine(url)  # current_revision and upgrade turn a bad database into one StoreError
     if migrate:
-        if current_revision(engine) != head_revision():
+        if _first_revision(engine) != head_revision():
             upgrade(engine)  # under the migration lock: a no-op when another process just migrated it
     elif current_revision(engine) is None:
         raise StoreError(f"{_describe(engine)} has no paperbot schema; run `paperbot db upgrade`")
     return engine
+
+
+def _first_revision(engine: Engine) -> str | None:
+    """``current_revision`` on opening. A new SQLite file (none yet, or still empty) is read under the
+    migration lock: its first connection switches it to WAL, and SQLite refuses a second process doing the
+    same at that moment with "database is locked" at once, without waiting out the busy timeout."""
+    path = _sqlite_file(engine)
+    if path is None or (path.exists() and path.stat().st_size > 0):
+        return current_revision(engine)
+    with _file_lock(_lock_file(path), _describe(engine)):
+        return current_revision(engine)
 
 
 def table_names(engine: Engine) -> list[str]:
