@@ -30,9 +30,10 @@ from judge_ceiling import vectors_for
 from bot.core.config import JudgeSettings
 from bot.core.models import Paper
 from bot.judge.prompt import request_body
+from bot.pipeline.judging import asking_order
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_text, training_corpus
 from classifier.forward import monthly_from
-from classifier.hybrid import LocalPredictions, asking_order
+from classifier.hybrid import LocalPredictions
 
 START = "2026-02-01"
 
@@ -46,8 +47,7 @@ def picked(judge: JudgeSettings, share: float) -> list[LabelledPaper]:
         predictions = local(train_part, train_vectors, test_part, test_vectors)
         by_id = {paper.arxiv_id: prediction for paper, prediction in zip(test_part, predictions, strict=True)
                  if paper.arxiv_id}
-        order = asking_order(by_id, judge.band_low, judge.band_high, judge.section_share_below,
-                             judge.label_below)[: judge.max_papers_per_run]
+        order = asking_order(judge, by_id)[: judge.max_papers_per_run]
         least_sure = sorted(by_id, key=lambda key: (by_id[key].probability, key))
         wanted = set(order) | set(least_sure[: round(share * len(test_part))])
         chosen.extend(paper for paper in test_part if paper.arxiv_id in wanted)
