@@ -6,7 +6,7 @@ answers JSONL ``paperbot train --judge-answers`` reads); prints its figures. Too
 cores: one training per month, the judges sharing the local model's predictions.
 
 The hybrid is scored as ``paperbot train --holdout-from --monthly --judge-answers`` scores it
-(``classifier.hybrid``: the ``[judge]`` asking rule, at most ``max_papers_per_run`` asked a month), with
+(``classifier.hybrid``: the ``[judge]`` asking rule and caps, applied to each month), with
 three kinds of recorded answers (a judge with no answer for a judge's papers is left out of its table):
 
 * **second reader**: the label the corpus's second reader gave (``second_reader``, blind to the first; the
@@ -73,19 +73,18 @@ def forward(name: str, examples: list[LabelledPaper], vectors: np.ndarray, start
     scored = [p for p in examples if p.source in RUBRIC_SOURCES and p.published and p.published >= start
               and (end is None or p.published < end)]
     local = LocalPredictions()
-    capped, free = judge.max_papers_per_run, 10**9
     ids = {p.arxiv_id for p in scored}
     judges = [(who, answers) for who, answers in
               ((READER, second_reader_answers(scored)),
                (LLM, {key: answer for key, answer in recorded.items() if key in ids}),
                (PERFECT, perfect_answers(scored))) if answers]  # a judge with no answer here is left out
-    caps = ((f"at most {capped} a month", capped), ("no cap", free))
+    caps = ((judge.describe_cap().replace("a set", "a month"), judge),
+            ("no cap", replace(judge, max_papers_per_run=10**9, max_share_per_run=1.0)))
     doubts = (("", 0.0), (f", + sections under {section_doubt:.0%}", section_doubt)) if section_doubt > 0 \
         else (("", 0.0),)
-    hybrids = {f"{who}, {cap_name}{doubt_name}": Hybrid(local, answers, band_low=judge.band_low,
-                                                       band_high=judge.band_high, max_asked=cap,
-                                                       section_doubt=doubt, label_below=judge.label_below)
-               for who, answers in judges for cap_name, cap in caps for doubt_name, doubt in doubts}
+    hybrids = {f"{who}, {cap_name}{doubt_name}":
+               Hybrid(local, answers, replace(rule, section_share_below=doubt))
+               for who, answers in judges for cap_name, rule in caps for doubt_name, doubt in doubts}
     predictors = {"paperbot (local model)": local.labels, **hybrids}
     months = monthly_from(predictors, examples, vectors, start=start)
     # the band, as the judge would meet it: from the local model's predictions of each month
@@ -123,6 +122,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap", type=int, default=JudgeSettings().max_papers_per_run,
                         help="papers asked at most, per month (the [judge] max_papers_per_run)")
+    parser.add_argument("--share", type=float, default=JudgeSettings().max_share_per_run,
+                        help="share of a month's papers asked at most (the [judge] max_share_per_run)")
+    parser.add_argument("--label-below", type=float, default=JudgeSettings().label_below,
+                        help="the [judge] label_below")
     parser.add_argument("--section-doubt", type=float, default=0.0,
                         help="also ask about filed papers whose section holds less than this share of "
                              "P(relevant) (0: the band alone, as the pipeline asks)")
@@ -131,7 +134,8 @@ def main() -> None:
     parser.add_argument("--skip-2025", action="store_true", help="only the 2026 months")
     parser.add_argument("--write-answers", metavar="FILE", help="write the second reader's answers (JSONL)")
     args = parser.parse_args()
-    judge = replace(JudgeSettings(), max_papers_per_run=args.cap)
+    judge = replace(JudgeSettings(), max_papers_per_run=args.cap, max_share_per_run=args.share,
+                    label_below=args.label_below)
     examples = training_corpus()
     if args.write_answers:
         with open(args.write_answers, "w", encoding="utf-8") as handle:

@@ -2,8 +2,8 @@
 
 Run by hand; not part of the test suite. It retrains the local model month by month from 2026-02, as
 ``paperbot train --holdout-from 2026-02 --monthly`` does, and picks each month's papers the way a run
-picks them (``classifier.hybrid.asking_order`` under the ``[judge]`` settings, at most
-``max_papers_per_run`` a month). Then either
+picks them (``classifier.hybrid.asking_order`` under the ``[judge]`` settings, at most ``asking_cap`` a
+month). Then either
 
 * ``--prompts FILE`` writes, for each picked paper, the chat-completions request body paperbot would send
   (``bot.judge.prompt.request_body``: the rubric as the system message, the paper as quoted data), one JSON
@@ -30,10 +30,9 @@ from judge_ceiling import vectors_for
 from bot.core.config import JudgeSettings
 from bot.core.models import Paper
 from bot.judge.prompt import request_body
-from bot.pipeline.judging import asking_order
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_text, training_corpus
 from classifier.forward import monthly_from
-from classifier.hybrid import LocalPredictions
+from classifier.hybrid import LocalPredictions, asking_cap, asking_order
 
 START = "2026-02-01"
 
@@ -47,8 +46,8 @@ def picked(judge: JudgeSettings, share: float) -> list[LabelledPaper]:
         predictions = local(train_part, train_vectors, test_part, test_vectors)
         by_id = {paper.arxiv_id: prediction for paper, prediction in zip(test_part, predictions, strict=True)
                  if paper.arxiv_id}
-        order = asking_order(judge, by_id)[: judge.max_papers_per_run]
-        least_sure = sorted(by_id, key=lambda key: (by_id[key].probability, key))
+        order = asking_order(judge, by_id)[: asking_cap(judge, len(test_part))]
+        least_sure = sorted(by_id, key=lambda key: (by_id[key].sureness, key))
         wanted = set(order) | set(least_sure[: round(share * len(test_part))])
         chosen.extend(paper for paper in test_part if paper.arxiv_id in wanted)
         return [p.label for p in predictions]

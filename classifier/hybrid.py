@@ -7,13 +7,15 @@ evaluation asks about exactly the papers a run would. Pure: reads and writes not
 A recorded answer is one verdict per paper, keyed by arXiv id (``load_answers`` reads the JSONL that
 ``paperbot judge export`` writes). For each set the predictors are called on (one ``evaluate`` file, one
 month of a forward judge), the hybrid takes the local model's predictions, orders the papers the model
-is least sure of (``asking_order``) least sure first, asks about the first ``max_asked`` of them (the
-pipeline's per-run cap, applied per set) and files each asked paper that has a recorded answer under the
-answer's label; every other paper keeps the local label. ``JudgeTally`` counts what was asked.
+is least sure of (``asking_order``) least sure first, asks about as many of them as a run would
+(``asking_cap``: the pipeline's per-run caps, applied per set) and files each asked paper that has a
+recorded answer under the answer's label; every other paper keeps the local label. ``JudgeTally`` counts
+what was asked.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,31 +23,44 @@ from typing import Any
 
 import numpy as np
 
+from bot.core.config import JudgeSettings
 from bot.core.errors import ClassifierError
 from bot.core.labels import LABEL_VALUES, Label
 from bot.core.models import Prediction
 from classifier.corpus import LabelledPaper, iter_jsonl
 
 
-def asking_order(predictions: Mapping[str, Prediction], band_low: float, band_high: float,
-                 section_doubt: float = 0.0, label_below: float = 0.0) -> list[str]:
-    """The ids of the papers to ask about, least sure first: the lower the probability of the local label,
-    the sooner (ties by id).
+def asking_order(rule: JudgeSettings, predictions: Mapping[str, Prediction]) -> list[str]:
+    """The ids of the papers to ask about under ``rule`` (the ``[judge]`` settings), least sure first: the
+    lower the local model's ``sureness`` of its label, the sooner (ties by id).
 
     Asked about: the papers whose P(relevant) lies in ``[band_low, band_high]`` (the needs-review band by
-    default), those whose label holds less than ``label_below`` of the probability (every paper of the
-    needs-review band does, when ``label_below`` is at least its upper edge), and, with ``section_doubt``,
-    the filed papers whose section is a toss-up (it holds less than that share of their P(relevant)).
-    Ordering by the label's probability puts a toss-up between two sections beside a toss-up about
-    relevance: on the 2025 months (the selection judge, ``bench/judge_ceiling.py``) it asked about the
-    mistakes sooner than ordering by P(relevant) alone.
+    default), those of whose label the model is less sure than ``label_below`` (every paper of the
+    needs-review band is, when ``label_below`` is at least its upper edge), and, with
+    ``section_share_below``, the filed papers whose section is a toss-up.
+
+    ``sureness`` is the model's views' consensus on the label (``Prediction.consensus``: the least that the
+    blend, the SVMs alone and the embedding's section regression give it), so a section two views disagree
+    on is asked about as soon as a toss-up about relevance. On the 2025 months (the selection judge,
+    ``bench/judge_ceiling.py``), asking about the same number of papers, it asked about more of the
+    mistakes than ordering by the blend's probability or by P(relevant).
     """
+    low, high, doubt, below = rule.band_low, rule.band_high, rule.section_share_below, rule.label_below
+
     def asked(p: Prediction) -> bool:
-        return (band_low <= p.relevance <= band_high or p.probability < label_below
-                or (section_doubt > 0 and p.other_section(section_doubt) is not None))
+        return (low <= p.relevance <= high or p.sureness < below
+                or (doubt > 0 and p.other_section(doubt) is not None))
 
     return sorted((key for key, p in predictions.items() if asked(p)),
-                  key=lambda key: (predictions[key].probability, key))
+                  key=lambda key: (predictions[key].sureness, key))
+
+
+def asking_cap(rule: JudgeSettings, classified: int) -> int:
+    """The most papers to ask about in a run (or a scored set) of ``classified`` papers:
+    ``max_papers_per_run``, and ``max_share_per_run`` of ``classified`` rounded up (so that a run of a few
+    papers may still ask about its least sure one)."""
+    share = math.ceil(rule.max_share_per_run * classified - 1e-9)  # 0.15 * 100 is 15.000000000000002
+    return max(0, min(rule.max_papers_per_run, share))
 
 
 @dataclass(frozen=True)
@@ -126,11 +141,12 @@ class JudgeTally:
                 "unanswered": self.unanswered, "changed": self.changed, "over_cap": self.over_cap,
                 "asked_by_set": list(self.asked_by_set)}
 
-    def describe(self, name: str, rule: str, cap: int) -> str:
+    def describe(self, name: str, rule: JudgeSettings) -> str:
         return (f"{name}: asked about {self.asked} of the {self.classified} papers classified "
-                f"({self.asked_share:.1%}): {self.in_band} {rule}, "
-                f"at most {cap} a set ({self.over_cap} over the cap); {self.answered} had a recorded answer "
-                f"({self.changed} changed the label), {self.unanswered} had none and kept the local label")
+                f"({self.asked_share:.1%}): {self.in_band} {rule.describe_rule()}, "
+                f"{rule.describe_cap()} ({self.over_cap} over the cap); {self.answered} had a recorded "
+                f"answer ({self.changed} changed the label), {self.unanswered} had none and kept the local "
+                "label")
 
 
 LocalPredict = Callable[[Sequence[LabelledPaper], np.ndarray, Sequence[LabelledPaper], np.ndarray],
@@ -170,25 +186,21 @@ class LocalPredictions:
 
 
 class Hybrid:
-    """A predictor: the local model, with the recorded answer's label for the in-band papers it asks about."""
+    """A predictor: the local model, with the recorded answer's label for the papers it asks about under
+    ``rule`` (``asking_order``, at most ``asking_cap`` a set)."""
 
-    def __init__(self, local: LocalPredictions, answers: Mapping[str, Answer], *, band_low: float,
-                 band_high: float, max_asked: int, section_doubt: float = 0.0,
-                 label_below: float = 0.0) -> None:
-        self.local, self.answers = local, answers
-        self.band, self.max_asked = (band_low, band_high), max_asked
-        self.section_doubt, self.label_below = section_doubt, label_below
+    def __init__(self, local: LocalPredictions, answers: Mapping[str, Answer], rule: JudgeSettings) -> None:
+        self.local, self.answers, self.rule = local, answers, rule
         self.tally = JudgeTally()
-        self.band_ids: set[str] = set()  # every paper of every set that fell in the band
+        self.band_ids: set[str] = set()  # every paper of every set that the rule picked
 
     def __call__(self, train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
                  test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Label]:
         predictions = self.local(train_part, train_vectors, test_part, test_vectors)
         labels = [p.label for p in predictions]
         keys = [paper.arxiv_id or f"\0row {row}" for row, paper in enumerate(test_part)]  # no id: no answer
-        band = asking_order(dict(zip(keys, predictions, strict=True)), *self.band, self.section_doubt,
-                            self.label_below)
-        asked = band[: max(0, self.max_asked)]
+        band = asking_order(self.rule, dict(zip(keys, predictions, strict=True)))
+        asked = band[: asking_cap(self.rule, len(test_part))]
         self.band_ids.update(band)
         tally = self.tally
         tally.classified += len(test_part)

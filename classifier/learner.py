@@ -106,16 +106,26 @@ def fit_section_regression(vectors: np.ndarray, labels: np.ndarray, weights: np.
     return regression.fit(vectors[relevant], labels[relevant], sample_weight=weights[relevant])
 
 
-def blend_sections(probabilities: np.ndarray, regression: Any | None, vectors: np.ndarray) -> np.ndarray:
+def section_regression_probabilities(regression: Any | None, vectors: np.ndarray) -> np.ndarray | None:
+    """The regression's P(section | relevant), rows in LABEL_VALUES order (0 for irrelevant and for a
+    section it was not fitted on); None without a regression."""
+    if regression is None:
+        return None
+    out = np.zeros((len(vectors), len(LABEL_VALUES)))
+    if len(vectors):
+        columns = [LABEL_VALUES.index(label) for label in regression.classes_]
+        out[:, columns] = regression.predict_proba(vectors)
+    return out
+
+
+def blend_sections(probabilities: np.ndarray, second: np.ndarray | None) -> np.ndarray:
     """``probabilities`` (rows in LABEL_VALUES order, summing to 1) with P(section | relevant) replaced by
-    ``(1 - SECTION_LR_SHARE)`` of its own and ``SECTION_LR_SHARE`` of the regression's. P(irrelevant), and so
-    P(relevant), is left as it is; rows still sum to 1."""
-    if regression is None or len(probabilities) == 0:
+    ``(1 - SECTION_LR_SHARE)`` of its own and ``SECTION_LR_SHARE`` of ``second`` (the regression's,
+    ``section_regression_probabilities``). P(irrelevant), and so P(relevant), is left as it is; rows still
+    sum to 1."""
+    if second is None or len(probabilities) == 0:
         return probabilities
     sections = [i for i, label in enumerate(LABEL_VALUES) if i != IRRELEVANT_COLUMN]
-    second = np.zeros((len(probabilities), len(LABEL_VALUES)))
-    columns = [LABEL_VALUES.index(label) for label in regression.classes_]
-    second[:, columns] = regression.predict_proba(vectors)
     relevant = 1.0 - probabilities[:, IRRELEVANT_COLUMN]
     share = probabilities[:, sections] / np.maximum(relevant, 1e-12)[:, None]
     out = probabilities.copy()

@@ -46,7 +46,14 @@ from classifier.calibrate import softmax
 from classifier.corpus import RUBRIC_SOURCES, LabelledPaper, rubric_label
 from classifier.embed import paper_text
 from classifier.features import decisive_terms, term_matrix
-from classifier.learner import IRRELEVANT_COLUMN, Learner, blend_sections, fit_learner, fit_section_regression
+from classifier.learner import (
+    IRRELEVANT_COLUMN,
+    Learner,
+    blend_sections,
+    fit_learner,
+    fit_section_regression,
+    section_regression_probabilities,
+)
 from classifier.ngrams import Vocabulary, count_terms
 
 # Bump when the features or the learner change, so Model.version changes with the code, not only the data.
@@ -104,15 +111,17 @@ class Model:
         return self._probabilities(titles_abstracts, vectors)[1]
 
     def _probabilities(self, titles_abstracts: Sequence[tuple[str, str | None]],
-                       vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The SVMs' calibrated probabilities, and the same with the sections blended with the embedding's
-        regression (``learner.blend_sections``)."""
+                       vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The SVMs' calibrated probabilities; the same with the sections blended with the embedding's
+        regression (``learner.blend_sections``); and the regression's P(section | relevant) (None without)."""
         texts = [paper_text(title, abstract) for title, abstract in titles_abstracts]
         counts = self.vocabulary.transform(texts)
         scores = self.learner.scores(counts, vectors, term_matrix(titles_abstracts))
         scores[:, IRRELEVANT_COLUMN] += self.irrelevant_bias
         plain = softmax(scores, self.temperature)
-        return plain, blend_sections(plain, self.section_regression, np.asarray(vectors, dtype=np.float32))
+        regression = section_regression_probabilities(self.section_regression,
+                                                      np.asarray(vectors, dtype=np.float32))
+        return plain, blend_sections(plain, regression), regression
 
     def predict(self, titles_abstracts: Sequence[tuple[str, str | None]], vectors: np.ndarray, *,
                 review_low: float = 0.35, review_high: float = 0.65) -> list[Prediction]:
@@ -125,7 +134,7 @@ class Model:
         if vectors.shape[1] != self.listed_vectors.shape[1]:
             raise ClassifierError(f"vectors have {vectors.shape[1]} dimensions, the model was trained on "
                                   f"{self.listed_vectors.shape[1]}")
-        plain, probs = self._probabilities(titles_abstracts, vectors)
+        plain, probs, regression = self._probabilities(titles_abstracts, vectors)
         similarity = vectors @ self.listed_vectors.T if len(self.listed_titles) else None
         predictions = []
         for row, (title, abstract) in enumerate(titles_abstracts):
@@ -138,6 +147,13 @@ class Model:
             best = IRRELEVANT_COLUMN if irrelevant else next(i for i in order if i != IRRELEVANT_COLUMN)
             second = next(i for i in order if i != best)
             label = Label(LABEL_VALUES[best])
+            # the views' consensus on the label: a section must be likely in the blend, in the SVMs alone and
+            # in the embedding's regression (times P(relevant)); P(irrelevant) is the same in all of them
+            views = [float(p[best])]
+            if best != IRRELEVANT_COLUMN:
+                views.append(float(plain[row, best]))
+                if regression is not None:
+                    views.append(relevance * float(regression[row, best]))
             predictions.append(Prediction(
                 label=label,
                 probability=round(float(p[best]), 4),
@@ -147,6 +163,7 @@ class Model:
                 needs_review=review_low <= relevance <= review_high,
                 reason=self._reason(label, None if similarity is None else similarity[row], title, abstract),
                 model_version=self.version,
+                consensus=round(min(views), 4),
             ))
         return predictions
 

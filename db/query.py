@@ -48,7 +48,7 @@ MAX_QUERY_CHARS = 500
 RANK_WINDOW = 10_000  # rank at most this many matches (the newest): bm25 costs ~2-4 us per match
 # The schema revision these queries are written for: Alembic's head (tests/db/test_query.py checks it).
 # A database at another revision goes through ``db.session.open_database`` first.
-SCHEMA_REVISION = "0013"
+SCHEMA_REVISION = "0014"
 REQUIRED_TABLES = frozenset({"papers", "papers_fts", "classifications", "embeddings", "list_entries",
                              "proposals"})
 

@@ -132,6 +132,8 @@ class ClassificationRow(Base):
     label: Mapped[str] = mapped_column(String(20), index=True)
     probability: Mapped[float] = mapped_column(Float)
     probabilities: Mapped[str] = mapped_column(Text)  # JSON {label: probability} over all five labels
+    # the least probability any of the model's views gives the label; NULL when stored before revision 0014
+    consensus: Mapped[float | None] = mapped_column(Float, nullable=True)
     runner_up: Mapped[str] = mapped_column(String(20))
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -300,7 +300,7 @@ def save_predictions(session: Session, predictions: dict[str, Prediction]) -> No
         {"arxiv_id": arxiv_id, "label": p.label.value, "probability": p.probability,
          "probabilities": json.dumps(p.probabilities, sort_keys=True), "runner_up": p.runner_up.value,
          "needs_review": p.needs_review, "reason": p.reason, "model_version": p.model_version,
-         "classified_at": now} for arxiv_id, p in predictions.items()])
+         "consensus": p.consensus, "classified_at": now} for arxiv_id, p in predictions.items()])
 
 
 def _prediction(row: ClassificationRow) -> Prediction:
@@ -308,7 +308,8 @@ def _prediction(row: ClassificationRow) -> Prediction:
     return Prediction(
         label=Label(row.label), probability=row.probability, probabilities=probabilities,
         runner_up=Label(row.runner_up), runner_up_probability=probabilities.get(row.runner_up, 0.0),
-        needs_review=row.needs_review, reason=row.reason, model_version=row.model_version)
+        needs_review=row.needs_review, reason=row.reason, model_version=row.model_version,
+        consensus=row.consensus)
 
 
 def get_prediction(session: Session, arxiv_id: str) -> tuple[Prediction, datetime] | None:

@@ -349,8 +349,9 @@ def test_the_llm_inputs_reach_the_judge_with_the_workflow_token(world, github_se
                                                                 llm_server) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     ids = serve(arxiv_server, RELEVANT[:4], now - timedelta(days=2))
-    with (world.workdir / "paperbot.toml").open("a") as handle:  # every paper in the band, no pacing
-        handle.write("[judge]\nband_low = 0.0\nband_high = 1.0\nseconds_between_requests = 0.0\n")
+    with (world.workdir / "paperbot.toml").open("a") as handle:  # every paper in the band, no caps or pacing
+        handle.write("[judge]\nband_low = 0.0\nband_high = 1.0\nmax_share_per_run = 1.0\n"
+                     "seconds_between_requests = 0.0\n")
     results = world.run(ACTION, ["restore", "run"], list=LIST_PATH, dry_run="true", llm_url=llm_server.url,
                         llm_model="test/judge")
     assert codes(results) == [0, 0], logs(results)

@@ -31,9 +31,7 @@ def _contenders(app: App, answers_path: Path | None) -> tuple[dict[str, Predicto
 
     answers = load_answers(answers_path)
     local, judge = LocalPredictions(), app.settings.judge
-    hybrid = Hybrid(local, answers, band_low=judge.band_low, band_high=judge.band_high,
-                    max_asked=judge.max_papers_per_run, section_doubt=judge.section_share_below,
-                    label_below=judge.label_below)
+    hybrid = Hybrid(local, answers, judge)
     return {HYBRID: hybrid, "paperbot": local.labels,
             **{name: p for name, p in contenders().items() if name != "paperbot"}}, hybrid
 
@@ -42,7 +40,7 @@ def _judge_figures(app: App, hybrid: Hybrid, answers_path: Path) -> dict[str, ob
     judge = app.settings.judge
     return {"answers": str(answers_path), "recorded": len(hybrid.answers),
             "band": [judge.band_low, judge.band_high], "label_below": judge.label_below,
-            "max_asked_per_set": judge.max_papers_per_run,
+            "max_asked_per_set": judge.max_papers_per_run, "max_share_per_set": judge.max_share_per_run,
             **hybrid.tally.as_dict()}
 
 
@@ -50,14 +48,13 @@ def _judge_line(app: App, hybrid: Hybrid | None) -> str:
     if hybrid is None:
         return ""
     judge = app.settings.judge
-    return "\n\n" + hybrid.tally.describe(f"{HYBRID} ({len(hybrid.answers)} recorded answers)",
-                                          judge.describe_rule(), judge.max_papers_per_run)
+    return "\n\n" + hybrid.tally.describe(f"{HYBRID} ({len(hybrid.answers)} recorded answers)", judge)
 
 
 JUDGE_ANSWERS_HELP = ("Also score the hybrid of the local model and the LLM judge from recorded answers "
                       "(JSONL, one verdict a line: arxiv_id, label, optional secondary and reason; what "
                       "`paperbot judge export` writes): the papers the [judge] rule asks about, at most "
-                      "max_papers_per_run of each scored set, take the answer's label.")
+                      "max_papers_per_run and max_share_per_run of each scored set, take the answer's label.")
 
 
 def _iso_month_or_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

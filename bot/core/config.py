@@ -151,15 +151,18 @@ class JudgeSettings:
     model: str = DEFAULT_JUDGE_MODEL
     token: str | None = field(default=None, repr=False)  # a secret: never printed
     # asked about, least sure first (classifier.hybrid.asking_order): papers whose P(relevant) =
-    # 1 - P(irrelevant) lies in [band_low, band_high] (default: the needs-review band), and papers whose label
-    # holds less than label_below of the probability: a toss-up about relevance or between sections. 0.62 is
-    # the most that asked about no more than 15% of the papers of the 2025 months (bench/judge_ceiling.py)
+    # 1 - P(irrelevant) lies in [band_low, band_high] (default: the needs-review band), and papers of whose
+    # label the model is less sure than label_below (the least probability its views give the label): a
+    # toss-up about relevance or between sections
     band_low: float = 0.35
     band_high: float = 0.65
     label_below: float = 0.62
     # also asked about: filed papers whose section holds less than this share of their P(relevant) (0: off)
     section_share_below: float = 0.0
+    # at most this many a run, and at most this share of the papers the run puts to the rule (rounded up;
+    # 1: no share cap): the cost follows the feed, and the judge reads the least sure 15% at most
     max_papers_per_run: int = 30
+    max_share_per_run: float = 0.15
     timeout_seconds: float = 60.0
     max_retries: int = 2
     retry_budget_seconds: float = 180.0
@@ -178,6 +181,11 @@ class JudgeSettings:
         if self.section_share_below > 0:
             rule += f" or a section under {self.section_share_below:.0%} of P(relevant)"
         return rule
+
+    def describe_cap(self) -> str:
+        """The per-run caps in words."""
+        share = f" and {self.max_share_per_run:.0%}" if self.max_share_per_run < 1 else ""
+        return f"at most {self.max_papers_per_run}{share} a set"
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,15 @@ class Prediction:
     needs_review: bool
     reason: str
     model_version: str = ""
+    # the least probability that any of the model's views gives the label (classifier.model: the blend, the
+    # SVMs alone, the embedding's section regression); None when not known (a prediction stored before it)
+    consensus: float | None = None
+
+    @property
+    def sureness(self) -> float:
+        """How sure the model is of its label, as the judge's asking rule reads it: ``consensus`` when known
+        (no view of the model gives the label less), else ``probability``."""
+        return self.probability if self.consensus is None else min(self.probability, self.consensus)
 
     @property
     def relevance(self) -> float:

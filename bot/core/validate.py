@@ -117,6 +117,8 @@ def _validate_judge(j: JudgeSettings) -> None:
         raise ConfigError("judge.label_below", "must be between 0 and 1")
     if not 0.0 <= j.section_share_below <= 1.0:
         raise ConfigError("judge.section_share_below", "must be between 0 and 1")
+    if not 0.0 <= j.max_share_per_run <= 1.0:
+        raise ConfigError("judge.max_share_per_run", "must be between 0 and 1")
     if j.max_papers_per_run < 0:
         raise ConfigError("judge.max_papers_per_run", "must be zero or more")
     for key in ("timeout_seconds", "retry_budget_seconds"):

@@ -1,9 +1,10 @@
 """The optional LLM judge in the pipeline: after the local prediction, ask about the least confident papers.
 
 Only the papers the local model is least sure of are asked about (``classifier.hybrid.asking_order``): those
-whose P(relevant) = 1 - P(irrelevant) lies in ``[judge.band_low, judge.band_high]`` or whose label holds less
-than ``judge.label_below`` of the probability (and, with ``judge.section_share_below``, the filed papers
-whose section is a toss-up), least sure first, at most ``judge.max_papers_per_run`` a run. A paper with a
+whose P(relevant) = 1 - P(irrelevant) lies in ``[judge.band_low, judge.band_high]`` or of whose label the
+model is less sure than ``judge.label_below`` (and, with ``judge.section_share_below``, the filed papers
+whose section is a toss-up), least sure first, at most ``judge.max_papers_per_run`` a run and
+``judge.max_share_per_run`` of the papers put to the rule (``classifier.hybrid.asking_cap``). A paper with a
 cached verdict of this judge (model and prompt version, ``db/judge.py``) is never asked again. Each verdict
 is stored as it comes, so an interrupted run keeps the answers it paid for. The local prediction is kept
 beside it; ``bot/pipeline/run.py`` files a judged paper under the judge's label. Nothing here fails a run:
@@ -20,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bot.core.config import JudgeSettings, Settings
+from bot.core.config import Settings
 from bot.core.models import JudgeVerdict, Prediction
 from bot.judge.prompt import PROMPT_VERSION
-from classifier.hybrid import asking_order as hybrid_order
+from classifier.hybrid import asking_cap, asking_order
 from db import judge as verdict_store
 from db import store
 from db.session import session_scope
@@ -32,13 +33,6 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
-
-
-def asking_order(settings: JudgeSettings, predictions: Mapping[str, Prediction]) -> list[str]:
-    """The papers of ``predictions`` to ask about, in the order the judge is asked (``classifier.hybrid``,
-    which ``paperbot evaluate --judge-answers`` shares), least sure first."""
-    return hybrid_order(predictions, settings.band_low, settings.band_high, settings.section_share_below,
-                        settings.label_below)
 
 
 @dataclass
@@ -64,14 +58,15 @@ def judge_predictions(settings: Settings, engine: Engine, predictions: Mapping[s
     verdicts; a no-op when the judge is off."""
     outcome = JudgeOutcome()
     config = settings.judge
-    if not config.enabled or config.max_papers_per_run <= 0:
+    if not config.enabled or asking_cap(config, len(predictions)) <= 0:
         return outcome
     band = asking_order(config, predictions)
     if not band:
         return outcome
     with session_scope(engine) as session:
         cached = verdict_store.cached_verdicts(session, config.model, PROMPT_VERSION, band)
-        wanted = [arxiv_id for arxiv_id in band if arxiv_id not in cached][: config.max_papers_per_run]
+        cap = asking_cap(config, len(predictions))
+        wanted = [arxiv_id for arxiv_id in band if arxiv_id not in cached][:cap]
         papers = store.get_papers(session, wanted)
     outcome.cached = len(cached)
     if not wanted:

@@ -223,6 +223,30 @@ def test_the_embeddings_section_regression_moves_sections_never_relevance(
             assert prediction.label is best
 
 
+def test_the_consensus_is_the_least_any_view_gives_the_label(
+        data: tuple[list[LabelledPaper], np.ndarray], model: Model) -> None:
+    from dataclasses import replace
+
+    papers, vectors = data
+    pairs = [(paper.title, paper.abstract) for paper in papers]
+    predictions = model.predict(pairs, vectors)
+    plain = replace(model, section_regression=None).probabilities(pairs, vectors)
+    assert model.section_regression is not None
+    regression = model.section_regression.predict_proba(vectors)
+    columns = list(model.section_regression.classes_)
+    split = 0
+    for row, p in enumerate(predictions):
+        assert p.consensus is not None and p.sureness == p.consensus <= p.probability
+        if not p.label.is_section:  # P(irrelevant) is the same in every view
+            assert p.consensus == p.probability
+            continue
+        views = (p.probability, plain[row, LABEL_VALUES.index(p.label.value)],
+                 p.relevance * regression[row, columns.index(p.label.value)])
+        assert p.consensus == pytest.approx(min(views), abs=1e-3)
+        split += p.consensus < p.probability - 0.05
+    assert split > 0  # the views do disagree on some sections
+
+
 def test_one_section_among_the_relevant_papers_trains_without_a_section_svm(
         data: tuple[list[LabelledPaper], np.ndarray], model: Model, clear_vectors: np.ndarray) -> None:
     papers, vectors = data

@@ -152,8 +152,8 @@ def test_evaluate_scores_the_hybrid_from_recorded_answers(invoke, cli_env: Path)
     assert text.splitlines()[1].split() == ["paperbot+judge", "paperbot", "keywords", "tfidf-svm"]
     assert "paperbot+judge's lead, 95% interval" in text
     assert ("paperbot+judge (1 recorded answers): asked about 5 of the 40 papers classified (12.5%): 40 with "
-            "P(relevant) in 0.00-1.00 or a label under 0.62, at most 5 a set (35 over the cap); 0 had a "
-            "recorded answer (0 changed the label), 5 had none and kept the local label") in text
+            "P(relevant) in 0.00-1.00 or a label under 0.62, at most 5 and 15% a set (35 over the cap); "
+            "0 had a recorded answer (0 changed the label), 5 had none and kept the local label") in text
 
 
 def test_bad_recorded_answers_are_one_error_line(invoke, cli_env: Path) -> None:  # type: ignore[no-untyped-def]

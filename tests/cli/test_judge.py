@@ -24,7 +24,7 @@ def test_classify_asks_the_judge_and_export_writes_its_verdicts(invoke, cli_env:
                                                                  llm_server: LLMServer) -> None:
     (cli_env / "paperbot.toml").write_text(
         HASHING + "[judge]\nband_low = 0.0\nband_high = 1.0\nmax_papers_per_run = 3\n"
-        "seconds_between_requests = 0.0\n")
+        "max_share_per_run = 1.0\nseconds_between_requests = 0.0\n")
     engine = open_database(f"sqlite:///{cli_env / 'paperbot.db'}")
     with session_scope(engine) as session:
         store.upsert_papers(session, [paper(i, title=t) for i, t in PAPERS.items()])

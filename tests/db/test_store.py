@@ -106,14 +106,16 @@ def test_predictions_round_trip(any_engine: Engine) -> None:
     probabilities = {"distillation": 0.05, "pruning": 0.8, "quantization": 0.05, "other": 0.05,
                      "irrelevant": 0.05}
     prediction = Prediction(Label.PRUNING, 0.8, probabilities, Label.OTHER, 0.05, False,
-                            "closest listed: DeepCache (0.83)", "v1")
+                            "closest listed: DeepCache (0.83)", "v1", consensus=0.41)
+    unknown = Prediction(Label.PRUNING, 0.8, probabilities, Label.OTHER, 0.05, False, "r", "v1")
     with session_scope(any_engine) as s:
-        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002")])
-        store.save_predictions(s, {"2501.00001": prediction})
+        store.upsert_papers(s, [paper("2501.00001"), paper("2501.00002"), paper("2501.00003")])
+        store.save_predictions(s, {"2501.00001": prediction, "2501.00003": unknown})
         assert [p.arxiv_id for p in store.unclassified(s)] == ["2501.00002"]
     with session_scope(any_engine) as s:
         got = store.get_prediction(s, "2501.00001")
-        assert got is not None and got[0] == prediction
+        assert got is not None and got[0] == prediction and got[0].sureness == 0.41
+        assert store.predictions(s, ["2501.00003"])["2501.00003"].consensus is None
 
 
 def test_a_sighting_without_a_run_keeps_last_seen_run(any_engine: Engine) -> None:

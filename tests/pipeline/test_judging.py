@@ -49,8 +49,10 @@ def seeded(engine: Engine) -> dict[str, Prediction]:
 
 
 def settings_for(server: LLMServer, **judge: object) -> Settings:
-    """The judge on the loopback server, asking about P(relevant) in 0.2-0.8: papers 2, 3 and 4."""
-    return replace(Settings(), judge=server.settings(**{"band_low": 0.2, "band_high": 0.8} | judge))
+    """The judge on the loopback server, asking about P(relevant) in 0.2-0.8: papers 2, 3 and 4 (no share
+    cap: these are five papers, the share cap's test is below)."""
+    return replace(Settings(), judge=server.settings(
+        **{"band_low": 0.2, "band_high": 0.8, "max_share_per_run": 1.0} | judge))
 
 
 def asked(server: LLMServer) -> list[str]:
@@ -62,6 +64,16 @@ def test_the_band_and_the_cap_least_confident_first(llm_server: LLMServer, engin
     outcome = judging.judge_predictions(settings_for(llm_server, max_papers_per_run=2), engine, seeded)
     assert asked(llm_server) == ["2601.00002", "2601.00003"]  # the labels' P: 0.52, 0.70 (0.00004: 0.75)
     assert outcome.asked == 2 and set(outcome.verdicts) == {"2601.00002", "2601.00003"}
+
+
+def test_a_run_asks_at_most_its_share_of_the_papers(llm_server: LLMServer, engine: Engine,
+                                                    seeded: dict[str, Prediction]) -> None:
+    # 40% of the five papers, rounded up: 2 of the 3 in the band, least sure first; 10%: the least sure one
+    judging.judge_predictions(settings_for(llm_server, max_share_per_run=0.4), engine, seeded)
+    assert asked(llm_server) == ["2601.00002", "2601.00003"]
+    judging.judge_predictions(settings_for(llm_server, max_share_per_run=0.1, model="other/model"), engine,
+                              seeded)
+    assert asked(llm_server)[2:] == ["2601.00002"]
 
 
 def test_the_default_rule_asks_a_toss_up_between_sections_and_not_a_sure_paper(
@@ -77,10 +89,15 @@ def test_the_default_rule_asks_a_toss_up_between_sections_and_not_a_sure_paper(
     with session_scope(engine) as s:
         store.upsert_papers(s, [paper(i, title=f"Paper {i}") for i in predictions])
         store.save_predictions(s, predictions)
-    defaults = replace(Settings(), judge=llm_server.settings())  # label_below 0.62, the needs-review band
-    outcome = judging.judge_predictions(defaults, engine, predictions)
+    # the rule's defaults (label_below 0.62, the needs-review band), without the share cap
+    rule = replace(Settings(), judge=llm_server.settings(max_share_per_run=1.0))
+    outcome = judging.judge_predictions(rule, engine, predictions)
     assert asked(llm_server) == ["2601.00011", "2601.00013"]  # least sure first: 0.52, then 0.60
     assert outcome.asked == 2
+    # every default: 15% of three papers, rounded up, is one: the least sure
+    defaults = replace(Settings(), judge=llm_server.settings(model="other/model"))
+    assert judging.judge_predictions(defaults, engine, predictions).asked == 1
+    assert asked(llm_server)[2:] == ["2601.00011"]
 
 
 def test_a_good_verdict_is_cached_and_a_rerun_asks_nothing(llm_server: LLMServer, engine: Engine,
