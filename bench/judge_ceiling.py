@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.config import JudgeSettings
+from bot.core.models import Prediction
 from classifier.corpus import DATA_DIR, RUBRIC_SOURCES, LabelledPaper, training_corpus
 from classifier.corpus_vectors import read
 from classifier.forward import monthly_from
@@ -68,11 +69,23 @@ def vectors_for(papers: Sequence[LabelledPaper]) -> np.ndarray:
     return np.stack([found[text_hash(p.text)] for p in papers])
 
 
+def by_probability(train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+                   test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Prediction]:
+    """The local model's predictions without their consensus: the rule then orders by the probability of
+    the label alone (``Prediction.sureness``), as before the consensus."""
+    from classifier.model import train
+
+    model = train(train_part, train_vectors)
+    predictions = model.predict([(paper.title, paper.abstract) for paper in test_part], test_vectors)
+    return [replace(prediction, consensus=None) for prediction in predictions]
+
+
 def forward(name: str, examples: list[LabelledPaper], vectors: np.ndarray, start: str, end: str | None,
-            judge: JudgeSettings, section_doubt: float, recorded: dict[str, Answer]) -> None:
+            judge: JudgeSettings, section_doubt: float, recorded: dict[str, Answer],
+            probability_order: bool = False) -> None:
     scored = [p for p in examples if p.source in RUBRIC_SOURCES and p.published and p.published >= start
               and (end is None or p.published < end)]
-    local = LocalPredictions()
+    local = LocalPredictions(by_probability) if probability_order else LocalPredictions()
     ids = {p.arxiv_id for p in scored}
     judges = [(who, answers) for who, answers in
               ((READER, second_reader_answers(scored)),
@@ -131,6 +144,9 @@ def main() -> None:
                              "P(relevant) (0: the band alone, as the pipeline asks)")
     parser.add_argument("--answers", metavar="FILE", default=str(RECORDED),
                         help="an LLM's recorded answers (JSONL) to score as well ('' for none)")
+    parser.add_argument("--probability-order", action="store_true",
+                        help="order by the label's probability, not by the views' consensus (the rule before "
+                             "it)")
     parser.add_argument("--skip-2025", action="store_true", help="only the 2026 months")
     parser.add_argument("--write-answers", metavar="FILE", help="write the second reader's answers (JSONL)")
     args = parser.parse_args()
@@ -149,11 +165,11 @@ def main() -> None:
           "(the ceiling under the rule and cap).")
     recorded = load_answers(args.answers) if args.answers else {}
     forward("2026 (the forward judge)", examples, vectors, "2026-02-01", None, judge, args.section_doubt,
-            recorded)
+            recorded, args.probability_order)
     if not args.skip_2025:
         rows = [i for i, p in enumerate(examples) if not p.published or p.published < "2025-11-01"]
         forward("2025 (the months with second readers)", [examples[i] for i in rows], vectors[rows],
-                "2025-03-01", "2025-11-01", judge, args.section_doubt, recorded)
+                "2025-03-01", "2025-11-01", judge, args.section_doubt, recorded, args.probability_order)
 
 
 if __name__ == "__main__":

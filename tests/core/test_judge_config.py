@@ -47,6 +47,7 @@ def test_the_file_sets_the_band_but_never_the_token(tmp_path: Path) -> None:
     ("max_papers_per_run = -1", "judge.max_papers_per_run"),
     ("label_below = 1.5", "judge.label_below"),
     ("section_share_below = -0.1", "judge.section_share_below"),
+    ("max_share_per_run = 1.5", "judge.max_share_per_run"),
     ("timeout_seconds = 0", "judge.timeout_seconds"),
     ("retry_budget_seconds = 0", "judge.retry_budget_seconds"),
     ("max_retries = -1", "judge.max_retries"),
