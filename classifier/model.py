@@ -21,7 +21,9 @@ The model, chosen by stratified cross-validation on the training corpus (see ``c
    fitted on the same out-of-fold scores (``classifier.calibrate``), so the probabilities mean something.
    The label is irrelevant when the SVMs' argmax is, else the blend's best section (whose probability can
    then fall below P(irrelevant) when the two disagree on the section): ``needs_review`` is set when
-   P(relevant) falls inside the configured band.
+   P(relevant) falls inside the configured band. ``consensus`` is the least probability that any view
+   gives the label (the blend, the SVMs alone, the regression times P(relevant)): the judge's asking rule
+   reads it (``classifier.hybrid.asking_order``).
 List entries that the rubric turns away (vector-quantized tokenizers, safety "distillation"), which some
 lists file under a section, are trained on as ``irrelevant`` (``features.loose_filing``).
 Each prediction's reason names the closest papers on the list (training papers with a section label) and

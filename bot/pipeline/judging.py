@@ -58,14 +58,14 @@ def judge_predictions(settings: Settings, engine: Engine, predictions: Mapping[s
     verdicts; a no-op when the judge is off."""
     outcome = JudgeOutcome()
     config = settings.judge
-    if not config.enabled or asking_cap(config, len(predictions)) <= 0:
+    cap = asking_cap(config, len(predictions))
+    if not config.enabled or cap <= 0:
         return outcome
     band = asking_order(config, predictions)
     if not band:
         return outcome
     with session_scope(engine) as session:
         cached = verdict_store.cached_verdicts(session, config.model, PROMPT_VERSION, band)
-        cap = asking_cap(config, len(predictions))
         wanted = [arxiv_id for arxiv_id in band if arxiv_id not in cached][:cap]
         papers = store.get_papers(session, wanted)
     outcome.cached = len(cached)
