@@ -37,7 +37,7 @@ from bot.core.models import Prediction
 from classifier.corpus import DATA_DIR, RUBRIC_SOURCES, LabelledPaper, training_corpus
 from classifier.corpus_vectors import read
 from classifier.forward import monthly_from
-from classifier.hybrid import Answer, Hybrid, LocalPredictions, load_answers
+from classifier.hybrid import Answer, Hybrid, LocalPredictions, load_answers, train_and_predict
 from classifier.metrics import Metrics
 from db.store import text_hash
 
@@ -73,11 +73,8 @@ def by_probability(train_part: Sequence[LabelledPaper], train_vectors: np.ndarra
                    test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Prediction]:
     """The local model's predictions without their consensus: the rule then orders by the probability of
     the label alone (``Prediction.sureness``), as before the consensus."""
-    from classifier.model import train
-
-    model = train(train_part, train_vectors)
-    predictions = model.predict([(paper.title, paper.abstract) for paper in test_part], test_vectors)
-    return [replace(prediction, consensus=None) for prediction in predictions]
+    return [replace(prediction, consensus=None)
+            for prediction in train_and_predict(train_part, train_vectors, test_part, test_vectors)]
 
 
 def forward(name: str, examples: list[LabelledPaper], vectors: np.ndarray, start: str, end: str | None,
@@ -91,7 +88,7 @@ def forward(name: str, examples: list[LabelledPaper], vectors: np.ndarray, start
               ((READER, second_reader_answers(scored)),
                (LLM, {key: answer for key, answer in recorded.items() if key in ids}),
                (PERFECT, perfect_answers(scored))) if answers]  # a judge with no answer here is left out
-    caps = ((judge.describe_cap().replace("a set", "a month"), judge),
+    caps = ((judge.describe_cap("a month"), judge),
             ("no cap", replace(judge, max_papers_per_run=10**9, max_share_per_run=1.0)))
     doubts = (("", 0.0), (f", + sections under {section_doubt:.0%}", section_doubt)) if section_doubt > 0 \
         else (("", 0.0),)

@@ -154,7 +154,7 @@ LocalPredict = Callable[[Sequence[LabelledPaper], np.ndarray, Sequence[LabelledP
 """Train on the first papers and vectors, predict the second: ``classifier.model`` by default."""
 
 
-def _train_and_predict(train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
+def train_and_predict(train_part: Sequence[LabelledPaper], train_vectors: np.ndarray,
                        test_part: Sequence[LabelledPaper], test_vectors: np.ndarray) -> list[Prediction]:
     from classifier.model import train
 
@@ -166,7 +166,7 @@ class LocalPredictions:
     """The local model's predictions for the set it was last called on, shared by the plain and the hybrid
     predictors so that each set is trained on once however many of them score it."""
 
-    def __init__(self, predict: LocalPredict = _train_and_predict) -> None:
+    def __init__(self, predict: LocalPredict = train_and_predict) -> None:
         self._predict = predict
         self._key: tuple[Any, ...] | None = None
         self._predictions: list[Prediction] = []

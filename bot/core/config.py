@@ -182,10 +182,10 @@ class JudgeSettings:
             rule += f" or a section under {self.section_share_below:.0%} of P(relevant)"
         return rule
 
-    def describe_cap(self) -> str:
-        """The per-run caps in words."""
+    def describe_cap(self, per: str = "a set") -> str:
+        """The per-run caps in words, applied ``per`` set (a run, a scored set, a month)."""
         share = f" and {self.max_share_per_run:.0%}" if self.max_share_per_run < 1 else ""
-        return f"at most {self.max_papers_per_run}{share} a set"
+        return f"at most {self.max_papers_per_run}{share} {per}"
 
 
 @dataclass(frozen=True)
